@@ -1,0 +1,18 @@
+export type { CtView, IfaceView, TargetEnv } from "./env.js";
+export { RejectWith } from "./env.js";
+export {
+  CT_IS_REPLY,
+  CtInfo,
+  CtState,
+  Dir,
+  HOOK_NAMES,
+  Hook,
+  IPPROTO,
+  IPS,
+  Manip,
+  NatRange,
+  NatRangeFlag,
+  Verdict,
+} from "./netfilter.js";
+export { PacketType, Skb } from "./skb.js";
+export { Tuple } from "./tuple.js";

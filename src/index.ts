@@ -1,0 +1,2 @@
+// ctnat public API (curated explicit exports).
+export * from "./core/index.js";
