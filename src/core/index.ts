@@ -16,3 +16,4 @@ export {
 } from "./netfilter.js";
 export { PacketType, Skb } from "./skb.js";
 export { Tuple } from "./tuple.js";
+export { InputError, isInputError, lineColumnAt } from "./errors.js";
