@@ -100,6 +100,14 @@ export class PacketInfo {
   proto = 0;
   /** IPv6: first next-header value (the IPv6 header's own field); IPv4: same as proto */
   firstNextHeader = 0;
+  /**
+   * the IP packet length the header states: IPv4 total length, IPv6 40 + payload length (or the jumbo
+   * payload length). Equals `len` for a parsed packet; for the quoted packet of an ICMP error it may be
+   * larger than `len` (the quote is cut).
+   */
+  ipTotalLen = 0;
+  /** IPv4 options present, IPV4_OPT_* bits (see parse.ts); 0 without options and for IPv6 */
+  ipOptFlags = 0;
 
   // ---- transport layer ----------------------------------------------------------------------
   /** WireStatus of the transport header (Truncated also for non-first fragments: no header) */
@@ -120,6 +128,8 @@ export class PacketInfo {
   /** TCP header length in bytes (data offset * 4) */
   tcpHeaderLen = 0;
   tcpUrgent = 0;
+  /** UDP length field; UDP-Lite checksum coverage field (raw, 0 = whole datagram) */
+  udpLen = 0;
   /** WireStatus of the TCP option list (Ok or BadOptions); options after a bad one are not read */
   tcpOptStatus = 0;
   /** MSS option value, -1 absent */
