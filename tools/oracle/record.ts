@@ -14,6 +14,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { checksumProblems, describe } from "../../test/support/packet.js";
+import { readCaptureBytes } from "../../test/support/pcap-lite.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, "../..");
@@ -162,6 +164,18 @@ function linkLocal(mac: string): string {
   return `fe80::${w.map((x) => x.toString(16)).join(":")}`;
 }
 
+/**
+ * Turn off checksum and segmentation offloads on a veth end. With them on, the kernel hands packets over
+ * veth with only the pseudo-header sum in the TCP/UDP checksum field (CHECKSUM_PARTIAL) and may pass
+ * segments larger than the MTU: the captures would show neither what a wire carries nor what ctnat must
+ * produce. With them off every packet is captured complete, checksums final.
+ */
+function noOffload(ns: string, dev: string): void {
+  inNs(ns, ["ethtool", "-K", dev, "tx", "off", "tso", "off", "gso", "off", "gro", "off"], { allowFail: true });
+  const features = inNs(ns, ["ethtool", "-k", dev]);
+  if (!/^tx-checksumming: off/m.test(features)) throw new Error(`${ns} ${dev}: cannot turn off tx checksumming`);
+}
+
 function neighbour(ns: string, dev: string, addr: string, mac: string): void {
   inNs(ns, ["ip", "neigh", "replace", addr, "lladdr", mac, "dev", dev, "nud", "permanent"]);
 }
@@ -221,6 +235,8 @@ function buildTopology(cfg: ScenarioConfig, scenarioDir: string, env: NodeJS.Pro
     addAddr(topo.wan, "eth0", "fd77:2::2/64");
   }
   for (const [dev, , [pns, pdev]] of links) {
+    noOffload(gw, dev);
+    noOffload(pns, pdev);
     inNs(gw, ["ip", "link", "set", dev, "up"]);
     inNs(pns, ["ip", "link", "set", pdev, "up"]);
   }
@@ -562,6 +578,7 @@ async function main(argv: string[]): Promise<void> {
     };
     writeFileSync(join(tmp, "meta.json"), `${JSON.stringify(meta, null, 2)}\n`);
 
+    warnBadChecksums(tmp);
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(dirname(outDir), { recursive: true });
     renameSync(tmp, outDir);
@@ -572,6 +589,19 @@ async function main(argv: string[]): Promise<void> {
     throw e;
   } finally {
     teardown();
+  }
+}
+
+/** Say so when a capture holds packets with wrong checksums (offloads left on, or a crafted packet). */
+function warnBadChecksums(dir: string): void {
+  for (const sub of ["in", "out"]) {
+    for (const f of readdirSync(join(dir, sub))) {
+      const packets = readCaptureBytes(new Uint8Array(readFileSync(join(dir, sub, f))));
+      for (const p of packets) {
+        const why = p.nonIp ? "" : checksumProblems(p.l3);
+        if (why) process.stderr.write(`record: warning: ${sub}/${f} #${p.index}: ${why}: ${describe(p.l3)}\n`);
+      }
+    }
   }
 }
 
