@@ -201,7 +201,7 @@ export function l4ChecksumOffset(L: Layers): number {
  */
 export function computeL4Checksum(b: Uint8Array, L: Layers): number {
   const co = l4ChecksumOffset(L);
-  if (co < 0 || !L.complete || L.proto === PROTO_UDPLITE) return -1;
+  if (co < 0 || !L.complete || L.proto === PROTO_UDPLITE || L.moreFrags || L.fragOff !== 0) return -1;
   const copy = b.slice(0, L.l4Off + L.l4Len);
   copy[co] = 0;
   copy[co + 1] = 0;
