@@ -638,8 +638,10 @@ export class CaptureReader {
     if (!this.fill(len)) return false;
     b = this.rb;
     o = this.ro;
+    // libpcap checks the trailer of every block but the first Section Header Block (whose length it
+    // has already judged); ctnat reads such a file too.
     const trailer = this.u32(b, o + len - 4);
-    if (trailer !== len) {
+    if (trailer !== len && this.section >= 0) {
       throw new CaptureFormatError(
         `block total length in header ${len} and trailer ${trailer} don't match`,
         this.offset + len - 4,
