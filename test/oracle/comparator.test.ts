@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type CapturedPacket, readCaptureBytes, writeRawPcap } from "../support/capture.js";
 import {
   comparePacket,
   compareReplay,
@@ -17,7 +18,6 @@ import {
   Renamer,
 } from "../support/oracle.js";
 import { checksumAdjust, computeL4Checksum, layers } from "../support/packet.js";
-import { type CapturedPacket, readCaptureBytes, writeRawPcap } from "../support/pcap-lite.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/kernel");
 const MASQ_TCP = join(FIXTURES, "masq-tcp");

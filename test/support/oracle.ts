@@ -22,6 +22,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type CapturedPacket, readCaptureBytes } from "./capture.js";
 import {
   checksumAdjust,
   checksumProblems,
@@ -38,7 +39,6 @@ import {
   PROTO_UDPLITE,
   protoName,
 } from "./packet.js";
-import { type CapturedPacket, readCaptureBytes } from "./pcap-lite.js";
 
 // ---- options and report ---------------------------------------------------------------------------
 

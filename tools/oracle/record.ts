@@ -14,8 +14,8 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readCaptureBytes } from "../../test/support/capture.js";
 import { checksumProblems, describe } from "../../test/support/packet.js";
-import { readCaptureBytes } from "../../test/support/pcap-lite.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, "../..");
