@@ -5,6 +5,9 @@
 export { CaptureFormatError, isCaptureFormatError } from "./errors.js";
 // link types
 export { adjustSnaplen, LinkType, linkTypeName, MAXIMUM_SNAPLEN, maxSnaplenForLinkType } from "./link-type.js";
+// merging several sources by timestamp
+export type { RecordSource } from "./merge.js";
+export { CaptureMerger } from "./merge.js";
 // reading
 export {
   CaptureReader,

@@ -85,6 +85,8 @@ const OPT_IF_TSRESOL = 9;
 const OPT_IF_FCSLEN = 13;
 const OPT_IF_TSOFFSET = 14;
 
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+
 // ---- reader phases ---------------------------------------------------------------------------------
 const PHASE_FILE_HEADER = 0;
 const PHASE_PCAP = 1;
@@ -190,6 +192,10 @@ export class CaptureReader {
   /** where fill() left the requested bytes */
   private rb: Uint8Array = EMPTY_BYTES;
   private ro = 0;
+  /** DataViews over the chunk, the carry, and whichever of them rb is */
+  private chunkView: DataView = EMPTY_VIEW;
+  private carryView: DataView = EMPTY_VIEW;
+  private rv: DataView = EMPTY_VIEW;
   /** bytes the last failed fill() wanted */
   private want = 0;
 
@@ -226,7 +232,10 @@ export class CaptureReader {
   push(chunk: Uint8Array): void {
     if (this.ended) throw new Error("CaptureReader.push() after end()");
     if (this.pos < this.limit) throw new Error("CaptureReader.push() before next() returned null");
-    this.chunk = chunk;
+    if (chunk !== this.chunk) {
+      this.chunk = chunk;
+      this.chunkView = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    }
     this.pos = 0;
     this.limit = chunk.length;
   }
@@ -297,6 +306,7 @@ export class CaptureReader {
       // fast path: the bytes are in the chunk
       if (this.limit - this.pos >= n) {
         this.rb = this.chunk;
+        this.rv = this.chunkView;
         this.ro = this.pos;
         return true;
       }
@@ -324,6 +334,7 @@ export class CaptureReader {
       }
     }
     this.rb = this.carry;
+    this.rv = this.carryView;
     this.ro = 0;
     return true;
   }
@@ -335,6 +346,7 @@ export class CaptureReader {
     const bigger = new Uint8Array(size);
     bigger.set(this.carry.subarray(0, this.carryLen), 0);
     this.carry = bigger;
+    this.carryView = new DataView(bigger.buffer);
   }
 
   /** consume: the n bytes made available by the last fill() are used. */
@@ -359,14 +371,13 @@ export class CaptureReader {
     return null;
   }
 
-  private u16(b: Uint8Array, o: number): number {
-    return this.littleEndian ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
+  /** u16 / u32: unsigned fields at rb[o] in the current byte order (o from the last fill()) */
+  private u16(o: number): number {
+    return this.rv.getUint16(o, this.littleEndian);
   }
 
-  private u32(b: Uint8Array, o: number): number {
-    return this.littleEndian
-      ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0
-      : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+  private u32(o: number): number {
+    return this.rv.getUint32(o, this.littleEndian);
   }
 
   // ---- file header ------------------------------------------------------------------------------
@@ -425,8 +436,8 @@ export class CaptureReader {
   private pcapFileHeader(magic: number): void {
     const b = this.rb;
     const o = this.ro;
-    const major = this.u16(b, o + 4);
-    const minor = this.u16(b, o + 6);
+    const major = this.u16(o + 4);
+    const minor = this.u16(o + 6);
     // libpcap: versions before 2 are "archaic"; 2.0 to 2.4 are read, and DG/UX tcpdump's 543.0.
     if (major < 2) throw new CaptureFormatError(`archaic pcap savefile format (version ${major}.${minor})`, 4);
     if (!((major === 2 && minor <= 4) || (major === 543 && minor === 0))) {
@@ -437,8 +448,8 @@ export class CaptureReader {
     // pcap 2.3 swapped the order of caplen and len; some 2.3 writers kept the old order, so for 2.3
     // the smaller of the two is taken as caplen. DG/UX 543.0 uses the old order.
     this.lengths = major === 543 || minor < 3 ? LENGTHS_SWAPPED : minor === 3 ? LENGTHS_MAYBE_SWAPPED : LENGTHS_NORMAL;
-    const snaplen = this.u32(b, o + 16);
-    const linkType = this.u32(b, o + 20) & 0x03ffffff; // the upper 6 bits carry FCS information
+    const snaplen = this.u32(o + 16);
+    const linkType = this.u32(o + 20) & 0x03ffffff; // the upper 6 bits carry FCS information
     this.snaplen = snaplen;
     this.linkType = linkType;
     this.nanosecond = magic === PCAP_MAGIC_NSEC;
@@ -470,8 +481,8 @@ export class CaptureReader {
     if (!this.fill(hl)) return this.starved();
     let b = this.rb;
     let o = this.ro;
-    let capLen = this.u32(b, o + 8);
-    let origLen = this.u32(b, o + 12);
+    let capLen = this.u32(o + 8);
+    let origLen = this.u32(o + 12);
     if (this.lengths !== LENGTHS_NORMAL && (this.lengths === LENGTHS_SWAPPED || capLen > origLen)) {
       const t = capLen;
       capLen = origLen;
@@ -500,8 +511,8 @@ export class CaptureReader {
     rec.interfaceId = 0;
     rec.interfaceName = "";
     rec.section = 0;
-    let sec = this.u32(b, o);
-    let ns = this.u32(b, o + 4) * this.nsPerFrac;
+    let sec = this.u32(o);
+    let ns = this.u32(o + 4) * this.nsPerFrac;
     if (ns >= 1e9) {
       // out-of-range fraction (fuzzed files): carry it into the seconds so that 0 <= tsNsec < 1e9
       const carry = Math.floor(ns / 1e9);
@@ -539,7 +550,7 @@ export class CaptureReader {
       if (!this.fill(8)) return this.sectionStarved();
       let b = this.rb;
       let o = this.ro;
-      const type = this.u32(b, o);
+      const type = this.u32(o);
       if (type === PCAPNG_BLOCK_SHB) {
         if (!this.sectionHeader()) return this.sectionStarved();
         continue;
@@ -547,12 +558,12 @@ export class CaptureReader {
       if (this.section < 0) {
         throw new CaptureFormatError("pcapng stream does not start with a Section Header Block", this.offset);
       }
-      const len = this.u32(b, o + 4);
+      const len = this.u32(o + 4);
       this.checkBlockLen(type, len);
       if (!this.fill(len)) return this.starved();
       b = this.rb;
       o = this.ro;
-      const trailer = this.u32(b, o + len - 4);
+      const trailer = this.u32(o + len - 4);
       if (trailer !== len) {
         throw new CaptureFormatError(
           `block total length in header ${len} and trailer ${trailer} don't match`,
@@ -625,7 +636,7 @@ export class CaptureReader {
       );
     }
     this.littleEndian = littleEndian;
-    const len = this.u32(b, o + 4);
+    const len = this.u32(o + 4);
     if (len < SHB_MIN_LEN || len > SHB_MAX_LEN) {
       throw new CaptureFormatError(
         `Section Header Block has invalid length ${len} (must be ${SHB_MIN_LEN} to ${SHB_MAX_LEN})`,
@@ -640,15 +651,15 @@ export class CaptureReader {
     o = this.ro;
     // libpcap checks the trailer of every block but the first Section Header Block (whose length it
     // has already judged); ctnat reads such a file too.
-    const trailer = this.u32(b, o + len - 4);
+    const trailer = this.u32(o + len - 4);
     if (trailer !== len && this.section >= 0) {
       throw new CaptureFormatError(
         `block total length in header ${len} and trailer ${trailer} don't match`,
         this.offset + len - 4,
       );
     }
-    const major = this.u16(b, o + 12);
-    const minor = this.u16(b, o + 14);
+    const major = this.u16(o + 12);
+    const minor = this.u16(o + 14);
     // libpcap reads versions 1.0 and 1.2 (1.2 is what some writers of newer block types claim); a
     // later section only has to keep major version 1.
     if (major !== 1 || (this.section < 0 && minor !== 0 && minor !== 2)) {
@@ -671,8 +682,8 @@ export class CaptureReader {
   private interfaceDescription(b: Uint8Array, o: number, len: number): void {
     const base = this.offset;
     if (len < 20) throw new CaptureFormatError(`Interface Description Block too short (${len} bytes)`, base);
-    const linkType = this.u16(b, o + 8);
-    const snaplen = this.u32(b, o + 12);
+    const linkType = this.u16(o + 8);
+    const snaplen = this.u32(o + 12);
     let name = "";
     let description = "";
     let tsresol = 6;
@@ -685,8 +696,8 @@ export class CaptureReader {
     while (p < end) {
       if (end - p < 4)
         throw new CaptureFormatError("Interface Description Block option header cut short", base + p - o);
-      const code = this.u16(b, p);
-      const olen = this.u16(b, p + 2);
+      const code = this.u16(p);
+      const olen = this.u16(p + 2);
       const v = p + 4;
       const next = v + ((olen + 3) & ~3);
       if (next > end) {
@@ -740,8 +751,8 @@ export class CaptureReader {
             throw new CaptureFormatError("Interface Description Block has more than one if_tsoffset", base + p - o);
           sawTsoffset = true;
           // signed 64-bit seconds
-          const hi = this.littleEndian ? this.u32(b, v + 4) : this.u32(b, v);
-          const lo = this.littleEndian ? this.u32(b, v) : this.u32(b, v + 4);
+          const hi = this.littleEndian ? this.u32(v + 4) : this.u32(v);
+          const lo = this.littleEndian ? this.u32(v) : this.u32(v + 4);
           tsOffset = (hi | 0) * 4294967296 + lo;
           break;
         }
@@ -804,8 +815,8 @@ export class CaptureReader {
   private enhancedPacket(b: Uint8Array, o: number, len: number): CaptureRecord {
     const base = this.offset;
     if (len < 32) throw new CaptureFormatError(`Enhanced Packet Block too short (${len} bytes)`, base + 4);
-    const ifs = this.packetInterface(this.u32(b, o + 8), base + 8);
-    const capLen = this.u32(b, o + 20);
+    const ifs = this.packetInterface(this.u32(o + 8), base + 8);
+    const capLen = this.u32(o + 20);
     if (capLen > len - 32) {
       throw new CaptureFormatError(
         `Enhanced Packet Block captured length ${capLen} exceeds its block (${len} bytes)`,
@@ -819,8 +830,8 @@ export class CaptureReader {
       );
     }
     const rec = this.rec;
-    this.timestamp(ifs, this.u32(b, o + 12), this.u32(b, o + 16));
-    this.fillPacket(rec, ifs, b, o + 28, capLen, this.u32(b, o + 24));
+    this.timestamp(ifs, this.u32(o + 12), this.u32(o + 16));
+    this.fillPacket(rec, ifs, b, o + 28, capLen, this.u32(o + 24));
     this.packetOptions(rec, b, o + 28 + ((capLen + 3) & ~3), o + len - 4);
     rec.offset = base;
     rec.index = this.records++;
@@ -838,7 +849,7 @@ export class CaptureReader {
     const base = this.offset;
     if (len < 16) throw new CaptureFormatError(`Simple Packet Block too short (${len} bytes)`, base + 4);
     const ifs = this.packetInterface(0, base);
-    const origLen = this.u32(b, o + 8);
+    const origLen = this.u32(o + 8);
     const capLen = Math.min(origLen, ifs.snapLimit);
     if (capLen > len - 16) {
       throw new CaptureFormatError(
@@ -870,8 +881,8 @@ export class CaptureReader {
   private obsoletePacket(b: Uint8Array, o: number, len: number): CaptureRecord {
     const base = this.offset;
     if (len < 32) throw new CaptureFormatError(`Packet Block too short (${len} bytes)`, base + 4);
-    const ifs = this.packetInterface(this.u16(b, o + 8), base + 8);
-    const capLen = this.u32(b, o + 20);
+    const ifs = this.packetInterface(this.u16(o + 8), base + 8);
+    const capLen = this.u32(o + 20);
     if (capLen > len - 32) {
       throw new CaptureFormatError(
         `Packet Block captured length ${capLen} exceeds its block (${len} bytes)`,
@@ -885,8 +896,8 @@ export class CaptureReader {
       );
     }
     const rec = this.rec;
-    this.timestamp(ifs, this.u32(b, o + 12), this.u32(b, o + 16));
-    this.fillPacket(rec, ifs, b, o + 28, capLen, this.u32(b, o + 24));
+    this.timestamp(ifs, this.u32(o + 12), this.u32(o + 16));
+    this.fillPacket(rec, ifs, b, o + 28, capLen, this.u32(o + 24));
     this.packetOptions(rec, b, o + 28 + ((capLen + 3) & ~3), o + len - 4);
     rec.offset = base;
     rec.index = this.records++;
@@ -921,8 +932,8 @@ export class CaptureReader {
     rec.flags = 0;
     rec.comment = "";
     while (end - p >= 4) {
-      const code = this.u16(b, p);
-      const olen = this.u16(b, p + 2);
+      const code = this.u16(p);
+      const olen = this.u16(p + 2);
       const v = p + 4;
       const next = v + ((olen + 3) & ~3);
       if (code === OPT_ENDOFOPT || next > end) return;
@@ -930,7 +941,7 @@ export class CaptureReader {
         const text = this.text(b, v, olen);
         rec.comment = rec.comment === "" ? text : `${rec.comment}\n${text}`;
       } else if (code === OPT_EPB_FLAGS && olen === 4) {
-        const flags = this.u32(b, v);
+        const flags = this.u32(v);
         rec.flags = flags;
         // bits 0-1: 0 not available, 1 inbound, 2 outbound (3 is not defined: unknown)
         rec.direction = (flags & 3) === 3 ? PacketDirection.Unknown : flags & 3;

@@ -4,8 +4,10 @@
  * A writer packs records into one reusable buffer and hands full buffers to a sink callback. The
  * chunk passed to the sink is borrowed: it is valid only during the call (the writer reuses the
  * buffer afterwards), so a sink that keeps chunks must copy them (`chunk.slice()`); a sink that
- * writes synchronously (fs.writeSync, the I/O layer's files) needs no copy. Nothing is allocated per
- * packet (comments are encoded straight into the buffer).
+ * writes synchronously (fs.writeSync, the I/O layer's files) needs no copy. Per packet the writers
+ * allocate nothing, with one exception: copying more than 64 bytes from the middle of a larger
+ * array takes a subarray view for TypedArray.set (far cheaper than a byte loop); pass the packet as
+ * its own array (off 0, whole length) to avoid even that. Comments are encoded into the buffer.
  *
  * What the files contain is what libpcap, tcpdump and Wireshark read back:
  * - pcap: version 2.4, magic 0xa1b2c3d4 (microseconds) or 0xa1b23c4d (nanoseconds), one link type;
@@ -84,7 +86,10 @@ class ChunkBuffer {
       const b = this.buf;
       let p = this.pos;
       for (let i = 0; i < len; i++) b[p++] = src[off + i];
+    } else if (off === 0 && len === src.length) {
+      this.buf.set(src, this.pos);
     } else {
+      // A short-lived view: TypedArray.set() copies 1500 bytes in ~50 ns where a byte loop takes ~1 us.
       this.buf.set(src.subarray(off, off + len), this.pos);
     }
     this.pos += len;
