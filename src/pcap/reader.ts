@@ -434,7 +434,6 @@ export class CaptureReader {
    *     +-------------------------------+-------------------------------+
    */
   private pcapFileHeader(magic: number): void {
-    const b = this.rb;
     const o = this.ro;
     const major = this.u16(o + 4);
     const minor = this.u16(o + 6);

@@ -119,6 +119,14 @@ function hasTshark(): boolean {
 }
 
 const tsharkMissing = hasTshark() ? false : "tshark is not installed";
+const hasTcpdump = (() => {
+  try {
+    execFileSync("tcpdump", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 function tsharkRows(path: string): Row[] {
   const out = execFileSync(
@@ -207,6 +215,20 @@ test("pcap written by ctnat (micro and nano, both byte orders): tshark agrees", 
           ],
         );
         assert.deepEqual(readRows(path).rows, rows);
+        if (hasTcpdump) {
+          // libpcap reads it too (tcpdump prints one line per packet, with the nanosecond stamp)
+          const out = execFileSync("tcpdump", ["-r", path, "-tt", "-n", "--time-stamp-precision=nano"], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+          });
+          assert.deepEqual(
+            out
+              .split("\n")
+              .filter((l) => /^\d/.test(l)) // hex dump lines of unknown payloads start with a tab
+              .map((l) => l.split(" ")[0]),
+            rows.map((r) => r.time),
+          );
+        }
       }
     }
   } finally {
