@@ -1,9 +1,9 @@
 /**
- * ctnat/wire: bytes <-> parsed packets. Parsing into a reused PacketInfo, Internet checksums, address
- * text, and (for tests and tools) packet builders.
+ * ctnat/wire: bytes <-> packets. Parsing into a reused PacketInfo, zero-copy header views, Internet
+ * checksums, link-layer decoding, address text, a tcpdump-like printer and (for tests and tools)
+ * packet builders. Nothing here imports from other ctnat layers.
  */
 
-// addresses
 export {
   AddrSyntaxError,
   addrFamily,
@@ -25,9 +25,8 @@ export type {
   TcpSpec,
   UdpSpec,
 } from "./build.js";
-// builders (tests and tools; slow path)
 export { buildPacket, fragment, tcpFlagsValue, tcpOptionBytes, toBytes } from "./build.js";
-// checksums
+export { get16, get32, put16, put32, readAddr6, writeAddr6 } from "./bytes.js";
 export {
   checksumUpdate16,
   checksumUpdate32,
@@ -49,7 +48,81 @@ export {
   verifyIpv4HeaderChecksum,
   verifyL4Checksum,
 } from "./checksum.js";
-// protocol numbers
+export {
+  ETH_ALEN,
+  ETH_HEADER_LEN,
+  ETH_P_802_3_MIN,
+  ETH_P_8021AD,
+  ETH_P_8021Q,
+  ETH_P_ARP,
+  ETH_P_IP,
+  ETH_P_IPV6,
+  ETH_P_LLDP,
+  ETH_P_MPLS_UC,
+  ETH_P_PPP_SES,
+  ETH_P_RARP,
+  EthernetFrame,
+  formatMac,
+  isVlanTpid,
+  parseMac,
+  VLAN_TAG_LEN,
+} from "./ethernet.js";
+export { formatPacket, formatTcpFlags, formatTcpOptions } from "./format.js";
+export {
+  ICMP_ADDRESS,
+  ICMP_ADDRESSREPLY,
+  ICMP_DEST_UNREACH,
+  ICMP_ECHO,
+  ICMP_ECHOREPLY,
+  ICMP_EXC_FRAGTIME,
+  ICMP_EXC_TTL,
+  ICMP_FRAG_NEEDED,
+  ICMP_HEADER_LEN,
+  ICMP_HOST_ANO,
+  ICMP_HOST_UNREACH,
+  ICMP_INFO_REPLY,
+  ICMP_INFO_REQUEST,
+  ICMP_NET_ANO,
+  ICMP_NET_UNREACH,
+  ICMP_PARAMETERPROB,
+  ICMP_PKT_FILTERED,
+  ICMP_PORT_UNREACH,
+  ICMP_PROT_UNREACH,
+  ICMP_REDIRECT,
+  ICMP_SOURCE_QUENCH,
+  ICMP_TIME_EXCEEDED,
+  ICMP_TIMESTAMP,
+  ICMP_TIMESTAMPREPLY,
+  ICMPV6_ADDR_UNREACH,
+  ICMPV6_ADM_PROHIBITED,
+  ICMPV6_DEST_UNREACH,
+  ICMPV6_ECHO_REPLY,
+  ICMPV6_ECHO_REQUEST,
+  ICMPV6_EXC_FRAGTIME,
+  ICMPV6_EXC_HOPLIMIT,
+  ICMPV6_MGM_QUERY,
+  ICMPV6_MGM_REDUCTION,
+  ICMPV6_MGM_REPORT,
+  ICMPV6_MLD2_REPORT,
+  ICMPV6_NEIGHBOUR_ADVERTISEMENT,
+  ICMPV6_NEIGHBOUR_SOLICITATION,
+  ICMPV6_NI_QUERY,
+  ICMPV6_NI_REPLY,
+  ICMPV6_NOROUTE,
+  ICMPV6_NOT_NEIGHBOUR,
+  ICMPV6_PARAMPROB,
+  ICMPV6_PKT_TOOBIG,
+  ICMPV6_POLICY_FAIL,
+  ICMPV6_PORT_UNREACH,
+  ICMPV6_REDIRECT,
+  ICMPV6_REJECT_ROUTE,
+  ICMPV6_ROUTER_ADVERTISEMENT,
+  ICMPV6_ROUTER_SOLICITATION,
+  ICMPV6_TIME_EXCEED,
+  IcmpHeader,
+  IcmpRepr,
+  Icmpv6Header,
+} from "./icmp.js";
 export {
   IPPROTO_AH,
   IPPROTO_DCCP,
@@ -73,9 +146,50 @@ export {
   ipProtocolName,
   isIpv6ExtHeader,
 } from "./ip-protocol.js";
-// per-packet parse record
+export {
+  IPOPT_CIPSO,
+  IPOPT_END,
+  IPOPT_LSRR,
+  IPOPT_NOOP,
+  IPOPT_RA,
+  IPOPT_RR,
+  IPOPT_SEC,
+  IPOPT_SID,
+  IPOPT_SSRR,
+  IPOPT_TS,
+  IPV4_FLAG_DF,
+  IPV4_FLAG_MF,
+  IPV4_FLAG_RF,
+  IPV4_MAX_HEADER_LEN,
+  IPV4_MIN_HEADER_LEN,
+  IPV4_OFFSET_MASK,
+  Ipv4Header,
+  Ipv4OptionIter,
+  Ipv4Repr,
+  ipv4OptionCopied,
+} from "./ipv4.js";
+export { IPV6_FRAG_HEADER_LEN, IPV6_HEADER_LEN, IPV6_MIN_MTU, Ipv6ExtIter, Ipv6Header, Ipv6Repr } from "./ipv6.js";
+export {
+  isSupportedLinkType,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+  LINKTYPE_RAW_DLT12,
+  LINKTYPE_RAW_DLT14,
+  LinkInfo,
+  LinkPayload,
+  LinkPktType,
+  LOOPBACK_HEADER_LEN,
+  parseLink,
+  SLL_HEADER_LEN,
+  SLL2_HEADER_LEN,
+} from "./link.js";
 export { EMPTY_BYTES, PacketInfo, WIRE_STATUS_NAMES, WireStatus } from "./packet-info.js";
-// parsing
 export {
   IPV4_OPT_CIPSO,
   IPV4_OPT_LSRR,
@@ -91,3 +205,31 @@ export {
   parsePacket,
   resetPacketInfo,
 } from "./parse.js";
+export { seqAdd, seqAfter, seqAfterEq, seqBefore, seqBeforeEq, seqBetween, seqDiff, seqMax, seqMin } from "./seq.js";
+export {
+  TCP_FLAG_ACK,
+  TCP_FLAG_CWR,
+  TCP_FLAG_ECE,
+  TCP_FLAG_FIN,
+  TCP_FLAG_PSH,
+  TCP_FLAG_RST,
+  TCP_FLAG_SYN,
+  TCP_FLAG_URG,
+  TCP_MAX_HEADER_LEN,
+  TCP_MAX_WSCALE,
+  TCP_MIN_HEADER_LEN,
+  TCPOPT_EOL,
+  TCPOPT_FASTOPEN,
+  TCPOPT_MD5SIG,
+  TCPOPT_MPTCP,
+  TCPOPT_MSS,
+  TCPOPT_NOP,
+  TCPOPT_SACK,
+  TCPOPT_SACK_PERM,
+  TCPOPT_TIMESTAMP,
+  TCPOPT_WINDOW,
+  TcpHeader,
+  TcpOptionIter,
+  TcpRepr,
+} from "./tcp.js";
+export { UDP_HEADER_LEN, UdpHeader, UdpRepr } from "./udp.js";

@@ -273,8 +273,9 @@ function checkIpv4Options(pi: PacketInfo, b: Uint8Array, p: number, l: number): 
           const fl = oflw & 0x0f;
           // 1 = timestamps with addresses, 3 = prespecified addresses: 8 bytes per entry
           if ((fl === 1 || fl === 3) && ptr + 7 > optLen) return false;
-        } else if (oflw >> 4 === 15) {
-          // full, and the overflow counter cannot count one more hop
+        } else if ((oflw & 0x0f) !== 3 && oflw >> 4 === 15) {
+          // full, and the overflow counter cannot count one more hop (Linux leaves a full
+          // prespecified-address list alone)
           return false;
         }
         flags |= IPV4_OPT_TS;
