@@ -77,8 +77,12 @@ function portOf(l3: Uint8Array, which: 0 | 2): number {
 
 describe("oracle comparator", () => {
   test("the kernel's own outputs compare equal", () => {
-    for (const name of readdirSync(FIXTURES)) {
-      const fx = join(FIXTURES, name);
+    const all = [
+      ...readdirSync(FIXTURES).map((n) => join(FIXTURES, n)),
+      join(FIXTURES, "../../../examples/home-router"),
+    ];
+    for (const fx of all) {
+      const name = fx;
       const r = compareReplay(fx, replayOf(fx));
       assert.ok(r.equal, `${name}:\n${formatReport(r)}`);
       assert.equal(r.renames.length, 0);

@@ -1,0 +1,1 @@
+ip -n "$ORACLE_NS_LAN" addr add 10.77.1.3/24 dev eth0
