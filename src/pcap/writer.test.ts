@@ -289,3 +289,20 @@ test("round trip: reader -> writer copies records (writeRecord)", () => {
     ],
   );
 });
+
+test("writers: snaplen 0 is written as 0 (not stated) and cuts at libpcap's maximum", () => {
+  const c = collector();
+  const w = new PcapWriter(c.sink, { snaplen: 0 });
+  w.write(payload(300000), 0, 300000, 1, 0);
+  w.flush();
+  const { recs, reader } = readAll(c.bytes());
+  assert.equal(reader.snaplen, 0);
+  assert.deepEqual([recs[0].cap, recs[0].len], [262144, 300000]);
+  const d = collector();
+  const w2 = new PcapngWriter(d.sink, { interfaces: [{ snaplen: 0 }] });
+  w2.write(0, payload(300000), 0, 300000, 1, 0);
+  w2.flush();
+  const ng = readAll(d.bytes());
+  assert.equal(ng.reader.interfaces[0].snaplen, 0);
+  assert.deepEqual([ng.recs[0].cap, ng.recs[0].len], [262144, 300000]);
+});

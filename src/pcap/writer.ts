@@ -168,7 +168,7 @@ function encodeUtf8(text: string, buf: Uint8Array, pos: number, max: number): nu
 export interface PcapWriterOptions {
   /** LINKTYPE_* of every packet (default Ethernet) */
   linkType?: number;
-  /** snapshot length: longer packets are cut (default 262144) */
+  /** snapshot length: longer packets are cut (default 262144; 0 = not stated, cut at 262144) */
   snaplen?: number;
   /** nanosecond timestamps (magic 0xa1b23c4d; default false: microseconds) */
   nanosecond?: boolean;
@@ -185,6 +185,8 @@ export class PcapWriter extends ChunkBuffer {
   readonly linkType: number;
   readonly snaplen: number;
   readonly nanosecond: boolean;
+  /** packets are cut to this many bytes (the snaplen; 0 means libpcap's maximum) */
+  private readonly cut: number;
   /** records written */
   records = 0;
 
@@ -193,6 +195,7 @@ export class PcapWriter extends ChunkBuffer {
     this.linkType = options.linkType ?? LinkType.Ethernet;
     this.snaplen = options.snaplen ?? MAXIMUM_SNAPLEN;
     this.nanosecond = options.nanosecond ?? false;
+    this.cut = this.snaplen === 0 ? MAXIMUM_SNAPLEN : this.snaplen;
     this.reserve(24);
     this.u32(this.nanosecond ? 0xa1b23c4d : 0xa1b2c3d4);
     this.u16(2);
@@ -234,7 +237,7 @@ export interface PcapngInterfaceOptions {
   name?: string;
   /** if_description (default none) */
   description?: string;
-  /** snapshot length: longer packets are cut (default 262144) */
+  /** snapshot length: longer packets are cut (default 262144; 0 = not stated, cut at 262144) */
   snaplen?: number;
   /** nanosecond timestamps (if_tsresol = 9; default true). false: microseconds (the pcapng default). */
   nanosecond?: boolean;
@@ -311,7 +314,7 @@ export class PcapngWriter extends ChunkBuffer {
       this.zeros(3);
     }
     this.endBlock(start, 16);
-    this.snaplens.push(snaplen);
+    this.snaplens.push(snaplen === 0 ? MAXIMUM_SNAPLEN : snaplen);
     this.nanos.push(nano);
     return this.snaplens.length - 1;
   }
