@@ -31,7 +31,9 @@ export class InputError extends Error {
 
 /** isInputError: true for InputError and its subclasses, and for any error carrying `isCtnatInputError`. */
 export function isInputError(e: unknown): e is Error {
-  return e instanceof InputError || (e instanceof Error && (e as { isCtnatInputError?: boolean }).isCtnatInputError === true);
+  return (
+    e instanceof InputError || (e instanceof Error && (e as { isCtnatInputError?: boolean }).isCtnatInputError === true)
+  );
 }
 
 /** lineColumnAt: 1-based line and column of a character offset in a text. */

@@ -1,5 +1,6 @@
 export type { CtView, IfaceView, TargetEnv } from "./env.js";
 export { RejectWith } from "./env.js";
+export { InputError, isInputError, lineColumnAt } from "./errors.js";
 export {
   CT_IS_REPLY,
   CtInfo,
@@ -16,4 +17,3 @@ export {
 } from "./netfilter.js";
 export { PacketType, Skb } from "./skb.js";
 export { Tuple } from "./tuple.js";
-export { InputError, isInputError, lineColumnAt } from "./errors.js";

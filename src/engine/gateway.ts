@@ -1,0 +1,566 @@
+/**
+ * Gateway: a Linux router's IP layer with netfilter, in userspace. A packet handed to `receive` walks
+ * the hooks in Linux's order, with each table at its priority:
+ *
+ *   receive ─► PREROUTING ─► route ─┬─► INPUT ─► local stack (answers go to OUTPUT)
+ *              raw  (-300)          │   mangle (-150) filter (0) nat/SNAT (100) confirm
+ *              ct   (-200)          │
+ *              mangle (-150)        └─► ip_forward checks (TTL, MTU) ─► FORWARD ─► POSTROUTING ─► out
+ *              nat/DNAT (-100)                                          mangle      mangle (-150)
+ *                                                                        filter      nat/SNAT (100)
+ *   OUTPUT (packets the gateway makes): route ─► raw ct mangle nat/DNAT filter ─► POSTROUTING ─► out
+ *
+ * Packets the gateway makes while handling one (REJECT replies, ICMP errors, stack answers) are queued
+ * and sent through OUTPUT right after it, in order: the packet that caused them is always consumed
+ * (dropped or delivered), so the order on every interface is Linux's.
+ *
+ * Time is the caller's: `now` (seconds) comes with each packet. Nothing here reads a clock.
+ * Hot path: receive() and everything it calls must not allocate.
+ */
+import { HOOK_NAMES, Hook, Verdict } from "../core/netfilter.js";
+import { PacketType, Skb } from "../core/skb.js";
+import { verifyIpv4HeaderChecksum } from "../wire/checksum.js";
+import { WireStatus } from "../wire/packet-info.js";
+import { parsePacket } from "../wire/parse.js";
+import { DstClass, type Fib } from "./fib.js";
+import { RouteType } from "./netconf.js";
+import type { ConntrackPort, GatewaySink, NatPort, RulesPort } from "./ports.js";
+import { Table } from "./ports.js";
+import { Fate, GatewayStats } from "./stats.js";
+
+/** ICMP error kinds the forwarding path asks the stack for. */
+export const IcmpKind = {
+  TimeExceeded: 0,
+  FragNeeded: 1,
+  NetUnreachable: 2,
+  HostUnreachable: 3,
+  AdminProhibited: 4,
+} as const;
+
+/** StackPort: the packets the gateway makes of its own (src/stack), written into `out`. */
+export interface StackPort {
+  /** the local stack's answer to a delivered packet (RST, port/protocol unreachable, echo reply); length or 0 */
+  answer(skb: Skb, out: Uint8Array): number;
+  /** an ICMP / ICMPv6 error about the packet (IcmpKind, with the MTU for FragNeeded); length or 0 (suppressed) */
+  icmpError(skb: Skb, kind: number, mtu: number, out: Uint8Array): number;
+  /** REJECT's reply (RejectWith type); length or 0 */
+  reject(skb: Skb, withType: number, out: Uint8Array): number;
+  /** whether the last built reply must be attached to the offending packet's connection (nf_ct_attach) */
+  readonly attachToCt: boolean;
+}
+
+/** Observer of a packet's path (tracing). All methods optional in effect: null tracer costs nothing. */
+export interface GatewayTracer {
+  packet(skb: Skb, origin: "in" | "local"): void;
+  hook(skb: Skb, hook: number, table: number, verdict: number): void;
+  conntrack(skb: Skb): void;
+  route(skb: Skb, what: string): void;
+  fate(skb: Skb, fate: number, detail: string): void;
+}
+
+/** Settings the pipeline reads (from sysctls). */
+export interface GatewayOptions {
+  ipForward: boolean;
+  ip6Forward: boolean;
+  /** extra packets the gateway may queue while handling one (REJECT + errors); default 8 */
+  pendingSlots?: number;
+}
+
+const MAX_PACKET = 65535;
+
+class Pending {
+  readonly buf: Uint8Array = new Uint8Array(MAX_PACKET + 64);
+  len = 0;
+  now = 0;
+  /** connection to attach (nf_ct_attach), -1 none; and its ctinfo */
+  ct = -1;
+  ctInfo = 0;
+}
+
+export class Gateway {
+  readonly fib: Fib;
+  readonly stats: GatewayStats = new GatewayStats();
+  tracer: GatewayTracer | null = null;
+  private readonly ct: ConntrackPort;
+  private readonly nat: NatPort;
+  private readonly rules4: RulesPort;
+  private readonly rules6: RulesPort;
+  private readonly stack: StackPort;
+  private readonly sink: GatewaySink;
+  private readonly opts: GatewayOptions;
+  private readonly skb: Skb = new Skb();
+  private readonly pending: Pending[];
+  private pendingHead = 0;
+  private pendingCount = 0;
+  private readonly mtus: Int32Array;
+  private readonly runNatFn: (skb: Skb, hook: number) => number;
+  /** true while the queued packets are being sent (a packet made then is queued behind them) */
+  private draining = false;
+
+  constructor(parts: {
+    fib: Fib;
+    conntrack: ConntrackPort;
+    nat: NatPort;
+    rules4: RulesPort;
+    rules6: RulesPort;
+    stack: StackPort;
+    sink: GatewaySink;
+    options: GatewayOptions;
+  }) {
+    this.fib = parts.fib;
+    this.ct = parts.conntrack;
+    this.nat = parts.nat;
+    this.rules4 = parts.rules4;
+    this.rules6 = parts.rules6;
+    this.stack = parts.stack;
+    this.sink = parts.sink;
+    this.opts = parts.options;
+    const slots = parts.options.pendingSlots ?? 8;
+    this.pending = [];
+    for (let i = 0; i < slots; i++) this.pending.push(new Pending());
+    let maxIf = 0;
+    for (const f of this.fib.ifaces) maxIf = Math.max(maxIf, f.ifindex);
+    this.mtus = new Int32Array(maxIf + 1);
+    for (const f of this.fib.ifaces) this.mtus[f.ifindex] = f.mtu;
+    this.stats.ensure(maxIf);
+    this.runNatFn = (skb: Skb, hook: number): number => this.rulesFor(skb).run(Table.Nat, hook, skb);
+  }
+
+  /** The Skb the pipeline uses (read it in tracers and targets; never keep it). */
+  get currentSkb(): Skb {
+    return this.skb;
+  }
+
+  /**
+   * receive: an IP packet (no link layer) arrives on interface `ifindex` at time `now` (seconds).
+   * `pktType` is the link layer's PACKET_* class (Host unless the frame said otherwise).
+   * The bytes may be rewritten in place (NAT, TTL) and are not kept after the call.
+   */
+  receive(
+    ifindex: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    now: number,
+    pktType: number = PacketType.Host,
+  ): void {
+    const skb = this.skb;
+    skb.reset(now, ifindex);
+    skb.pktType = pktType;
+    const st = this.stats;
+    if (ifindex >= 0 && ifindex < st.rxPackets.length) {
+      st.rxPackets[ifindex]++;
+      st.rxBytes[ifindex] += len;
+    }
+    this.input(skb, buf, off, len);
+    if (this.pendingCount > 0 && !this.draining) this.drain();
+  }
+
+  /**
+   * send: inject a packet the gateway itself originates (an IP packet with its source address set), as
+   * a local socket would: it is routed and goes through OUTPUT and POSTROUTING.
+   */
+  send(buf: Uint8Array, off: number, len: number, now: number): void {
+    const p = this.reserve(now);
+    if (p === null) return;
+    p.buf.set(buf.subarray(off, off + len));
+    p.len = len;
+    if (!this.draining) this.drain();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // receive path
+
+  private input(skb: Skb, buf: Uint8Array, off: number, len: number): void {
+    const pi = skb.pi;
+    if (parsePacket(pi, buf, off, len) !== WireStatus.Ok) {
+      this.fate(skb, pi.status === WireStatus.NotIp ? Fate.NotIp : Fate.BadHeader);
+      return;
+    }
+    if (this.tracer !== null) this.tracer.packet(skb, "in");
+    // ip_rcv_core: header checksum (IPv4), then frames for other hosts are dropped
+    if (pi.family === 4 && !verifyIpv4HeaderChecksum(pi)) {
+      this.fate(skb, Fate.BadChecksum);
+      return;
+    }
+    if (skb.pktType === PacketType.OtherHost) {
+      this.fate(skb, Fate.OtherHost);
+      return;
+    }
+    // PREROUTING
+    if (this.prerouting(skb) !== Verdict.Accept) return;
+    // routing decision (ip_route_input / ip6_route_input)
+    const cls = pi.family === 4 ? this.fib.classify4(pi.dst[0]) : this.fib.classify6(pi.dst);
+    switch (cls) {
+      case DstClass.Local:
+      case DstClass.Broadcast:
+      case DstClass.Multicast:
+        this.localIn(skb);
+        return;
+      case DstClass.MulticastOther:
+        this.drop(skb, Fate.Martian);
+        return;
+      default:
+        this.forward(skb);
+    }
+  }
+
+  private prerouting(skb: Skb): number {
+    skb.hook = Hook.Prerouting;
+    const rules = this.rulesFor(skb);
+    let v = this.table(rules, Table.Raw, Hook.Prerouting, skb);
+    if (v !== Verdict.Accept) return this.hookDrop(skb, v);
+    v = this.conntrackIn(skb, Hook.Prerouting);
+    if (v !== Verdict.Accept) return v;
+    v = this.table(rules, Table.Mangle, Hook.Prerouting, skb);
+    if (v !== Verdict.Accept) return this.hookDrop(skb, v);
+    v = this.natHook(skb, Hook.Prerouting);
+    if (v !== Verdict.Accept) return this.hookDrop(skb, v);
+    return Verdict.Accept;
+  }
+
+  private conntrackIn(skb: Skb, hook: number): number {
+    let v = this.ct.in(skb, hook);
+    if (v === Verdict.Repeat) v = this.ct.in(skb, hook);
+    if (this.tracer !== null) this.tracer.conntrack(skb);
+    if (v !== Verdict.Accept) {
+      this.fate(skb, Fate.ConntrackDrop);
+      return Verdict.Drop;
+    }
+    return Verdict.Accept;
+  }
+
+  private natHook(skb: Skb, hook: number): number {
+    if (skb.ct < 0) return Verdict.Accept;
+    const v = this.nat.hook(skb, hook, this.runNatFn);
+    if (this.tracer !== null) this.tracer.hook(skb, hook, Table.Nat, v);
+    return v;
+  }
+
+  private table(rules: RulesPort, table: number, hook: number, skb: Skb): number {
+    if (!rules.active(table, hook)) return Verdict.Accept;
+    skb.hook = hook;
+    const v = rules.run(table, hook, skb);
+    if (this.tracer !== null) this.tracer.hook(skb, hook, table, v);
+    return v;
+  }
+
+  /** a hook returned something other than ACCEPT: the packet ends here */
+  private hookDrop(skb: Skb, v: number): number {
+    if (v === Verdict.Stolen) {
+      this.ct.release(skb);
+      return v;
+    }
+    this.drop(skb, Fate.NetfilterDrop);
+    return Verdict.Drop;
+  }
+
+  private drop(skb: Skb, fate: number): void {
+    this.ct.release(skb);
+    this.fate(skb, fate);
+  }
+
+  private fate(skb: Skb, fate: number): void {
+    this.stats.fate[fate]++;
+    if (this.tracer !== null) this.tracer.fate(skb, fate, "");
+  }
+
+  private rulesFor(skb: Skb): RulesPort {
+    return skb.pi.family === 6 ? this.rules6 : this.rules4;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // forwarding (ip_forward / ip6_forward)
+
+  private forward(skb: Skb): void {
+    const pi = skb.pi;
+    const v4 = pi.family === 4;
+    if (v4 ? !this.opts.ipForward : !this.opts.ip6Forward) {
+      this.drop(skb, Fate.ForwardingOff);
+      return;
+    }
+    const fib = this.fib;
+    const r = v4 ? fib.lookup4(pi.dst[0]) : fib.lookup6(pi.dst);
+    if (r < 0) {
+      this.icmpAndDrop(skb, IcmpKind.NetUnreachable, 0, Fate.NoRoute);
+      return;
+    }
+    const route = fib.route(pi.family, r);
+    switch (route.type) {
+      case RouteType.Unicast:
+        break;
+      case RouteType.Blackhole:
+        this.drop(skb, Fate.Blackhole);
+        return;
+      case RouteType.Prohibit:
+        this.icmpAndDrop(skb, IcmpKind.AdminProhibited, 0, Fate.NoRoute);
+        return;
+      default:
+        this.icmpAndDrop(skb, IcmpKind.HostUnreachable, 0, Fate.NoRoute);
+        return;
+    }
+    const oif = fib.oif(pi.family, r);
+    if (oif < 0) {
+      this.icmpAndDrop(skb, IcmpKind.NetUnreachable, 0, Fate.NoRoute);
+      return;
+    }
+    skb.outIf = oif;
+    if (route.gateway !== null) skb.nextHop.set(route.gateway);
+    else skb.nextHop.set(pi.dst);
+    if (this.tracer !== null) this.tracer.route(skb, "forward");
+    // ip_forward: only frames addressed to us at the link layer are forwarded
+    if (skb.pktType !== PacketType.Host) {
+      this.drop(skb, Fate.Martian);
+      return;
+    }
+    if (pi.ttl <= 1) {
+      this.icmpAndDrop(skb, IcmpKind.TimeExceeded, 0, Fate.TtlExpired);
+      return;
+    }
+    const mtu = route.mtu > 0 ? route.mtu : this.mtus[oif];
+    if (pi.len > mtu && (!v4 || pi.dontFrag)) {
+      this.icmpAndDrop(skb, IcmpKind.FragNeeded, mtu, Fate.TooBig);
+      return;
+    }
+    decrementTtl(skb);
+    // FORWARD
+    const rules = this.rulesFor(skb);
+    let v = this.table(rules, Table.Mangle, Hook.Forward, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    v = this.table(rules, Table.Filter, Hook.Forward, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    v = this.table(rules, Table.Security, Hook.Forward, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    this.postrouting(skb, Fate.Forwarded);
+  }
+
+  private postrouting(skb: Skb, fate: number): void {
+    const rules = this.rulesFor(skb);
+    let v = this.table(rules, Table.Mangle, Hook.Postrouting, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    skb.hook = Hook.Postrouting;
+    v = this.natHook(skb, Hook.Postrouting);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    if (this.ct.confirm(skb) !== Verdict.Accept) {
+      this.drop(skb, Fate.ConntrackDrop);
+      return;
+    }
+    this.transmit(skb, fate);
+  }
+
+  private transmit(skb: Skb, fate: number): void {
+    const pi = skb.pi;
+    const oif = skb.outIf;
+    // TODO(#5): fragmentation on output (ip_fragment / ip6_fragment) for packets over the MTU
+    this.sink.transmit(oif, pi.buf, pi.off, pi.len, skb.now);
+    const st = this.stats;
+    st.txPackets[oif]++;
+    st.txBytes[oif] += pi.len;
+    this.fate(skb, fate);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // local delivery (ip_local_deliver) and the local stack
+
+  private localIn(skb: Skb): void {
+    if (this.tracer !== null) this.tracer.route(skb, "local");
+    const rules = this.rulesFor(skb);
+    let v = this.table(rules, Table.Mangle, Hook.Input, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    v = this.table(rules, Table.Filter, Hook.Input, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    v = this.table(rules, Table.Security, Hook.Input, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    skb.hook = Hook.Input;
+    v = this.natHook(skb, Hook.Input);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    if (this.ct.confirm(skb) !== Verdict.Accept) {
+      this.drop(skb, Fate.ConntrackDrop);
+      return;
+    }
+    const pi = skb.pi;
+    this.sink.deliver(skb.inIf, pi.buf, pi.off, pi.len, skb.now);
+    this.fate(skb, Fate.Delivered);
+    // the stack answers from a queued slot
+    const p = this.reserve(skb.now);
+    if (p === null) return;
+    p.len = this.stack.answer(skb, p.buf);
+    if (p.len === 0) this.unreserve();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // packets the gateway makes
+
+  /** queue an ICMP error about the current packet (suppression and rate limits are the stack's), then drop it */
+  private icmpAndDrop(skb: Skb, kind: number, mtu: number, fate: number): void {
+    const p = this.reserve(skb.now);
+    if (p !== null) {
+      p.len = this.stack.icmpError(skb, kind, mtu, p.buf);
+      if (p.len === 0) this.unreserve();
+    }
+    this.drop(skb, fate);
+  }
+
+  /** REJECT target: build the reply now (from the packet as the rule saw it), send it after. */
+  rejectCurrent(skb: Skb, withType: number): void {
+    const p = this.reserve(skb.now);
+    if (p === null) return;
+    p.len = this.stack.reject(skb, withType, p.buf);
+    if (p.len === 0) {
+      this.unreserve();
+      return;
+    }
+    if (this.stack.attachToCt) {
+      p.ct = skb.ct;
+      p.ctInfo = skb.ctInfo;
+    }
+  }
+
+  private reserve(now: number): Pending | null {
+    if (this.pendingCount === this.pending.length) {
+      this.stats.fate[Fate.QueueFull]++;
+      return null;
+    }
+    const p = this.pending[(this.pendingHead + this.pendingCount) % this.pending.length];
+    this.pendingCount++;
+    p.len = 0;
+    p.now = now;
+    p.ct = -1;
+    p.ctInfo = 0;
+    return p;
+  }
+
+  private unreserve(): void {
+    this.pendingCount--;
+  }
+
+  private drain(): void {
+    this.draining = true;
+    while (this.pendingCount > 0) {
+      const p = this.pending[this.pendingHead];
+      this.pendingHead = (this.pendingHead + 1) % this.pending.length;
+      this.pendingCount--;
+      this.localOut(p);
+    }
+    this.draining = false;
+  }
+
+  /** ip_local_out: route, OUTPUT, POSTROUTING. */
+  private localOut(p: Pending): void {
+    const skb = this.skb;
+    skb.reset(p.now, -1);
+    skb.pktType = PacketType.Outgoing;
+    const pi = skb.pi;
+    if (parsePacket(pi, p.buf, 0, p.len) !== WireStatus.Ok) {
+      this.fate(skb, Fate.BadHeader);
+      return;
+    }
+    if (this.tracer !== null) this.tracer.packet(skb, "local");
+    if (!this.routeOutput(skb)) return;
+    if (p.ct >= 0) {
+      skb.ct = p.ct;
+      skb.ctInfo = p.ctInfo;
+    }
+    const rules = this.rulesFor(skb);
+    skb.hook = Hook.Output;
+    let v = this.table(rules, Table.Raw, Hook.Output, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    if (skb.ct < 0) {
+      v = this.conntrackIn(skb, Hook.Output);
+      if (v !== Verdict.Accept) return;
+    }
+    v = this.table(rules, Table.Mangle, Hook.Output, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    skb.hook = Hook.Output;
+    v = this.natHook(skb, Hook.Output);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    v = this.table(rules, Table.Filter, Hook.Output, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    v = this.table(rules, Table.Security, Hook.Output, skb);
+    if (v !== Verdict.Accept) {
+      this.hookDrop(skb, v);
+      return;
+    }
+    // a DNAT at OUTPUT may have changed the destination: route again (ip_route_me_harder)
+    if (!this.routeOutput(skb)) return;
+    this.postrouting(skb, Fate.LocalSent);
+  }
+
+  /** route a locally generated packet: sets outIf and nextHop; false (and dropped) when unroutable */
+  private routeOutput(skb: Skb): boolean {
+    const pi = skb.pi;
+    const fib = this.fib;
+    const r = pi.family === 4 ? fib.lookup4(pi.dst[0]) : fib.lookup6(pi.dst);
+    if (r < 0 || fib.route(pi.family, r).type !== RouteType.Unicast || fib.oif(pi.family, r) < 0) {
+      this.drop(skb, Fate.NoRoute);
+      return false;
+    }
+    const route = fib.route(pi.family, r);
+    skb.outIf = fib.oif(pi.family, r);
+    if (route.gateway !== null) skb.nextHop.set(route.gateway);
+    else skb.nextHop.set(pi.dst);
+    return true;
+  }
+}
+
+/** ip_decrease_ttl / the IPv6 hop-limit decrement, with the IPv4 header checksum updated (RFC 1624). */
+export function decrementTtl(skb: Skb): void {
+  const pi = skb.pi;
+  const b = pi.buf;
+  const o = pi.off;
+  if (pi.family === 4) {
+    b[o + 8]--;
+    // The TTL is the high byte of the 16-bit word at offset 8: one's-complement add 0x0100 to the
+    // checksum. Linux (ip_decrease_ttl, on little-endian x86) ends with 0x0000 where the sum is 0xffff;
+    // the same bytes are produced here.
+    let c = ((b[o + 10] << 8) | b[o + 11]) + 0x0100;
+    if (c > 0xffff) c = (c & 0xffff) + 1;
+    if (c === 0xffff) c = 0;
+    b[o + 10] = c >>> 8;
+    b[o + 11] = c & 0xff;
+  } else {
+    b[o + 7]--;
+  }
+  pi.ttl--;
+}
+
+export const HOOK_LABELS = HOOK_NAMES;

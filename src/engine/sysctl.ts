@@ -1,0 +1,42 @@
+/**
+ * Sysctl settings as `sysctl -a` prints them (`key = value`), read into a map. Keys use dots
+ * (`net.netfilter.nf_conntrack_max`); `sysctl -a` also accepts slashes, so those are normalised.
+ * Unknown keys are kept (and ignored by whoever does not know them); blank lines and `#`/`;` comments are
+ * skipped. A line that is not `key = value` is an InputError with its line and column.
+ */
+import { InputError } from "../core/errors.js";
+
+export type Sysctls = Map<string, string>;
+
+/** parseSysctl: read `sysctl -a` text. @throws InputError for a malformed line. */
+export function parseSysctl(text: string, file = ""): Sysctls {
+  const out: Sysctls = new Map();
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.replace(/\r$/, "");
+    const trimmed = raw.trim();
+    if (trimmed === "" || trimmed.startsWith("#") || trimmed.startsWith(";")) continue;
+    const eq = raw.indexOf("=");
+    if (eq < 0) {
+      throw new InputError(`expected "key = value", found ${JSON.stringify(trimmed.slice(0, 60))}`, {
+        file,
+        line: i + 1,
+        column: raw.length - raw.trimStart().length + 1,
+      });
+    }
+    const key = raw.slice(0, eq).trim().replace(/\//g, ".");
+    if (key === "" || /\s/.test(key)) {
+      throw new InputError(`bad sysctl key ${JSON.stringify(key)}`, { file, line: i + 1, column: 1 });
+    }
+    out.set(key, raw.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+/** sysctlInt: an integer sysctl, or `dflt` when absent. @throws InputError when present but not an integer. */
+export function sysctlInt(s: Sysctls, key: string, dflt: number, file = ""): number {
+  const v = s.get(key);
+  if (v === undefined) return dflt;
+  if (!/^-?\d+$/.test(v)) throw new InputError(`${key}: expected an integer, found ${JSON.stringify(v)}`, { file });
+  return Number(v);
+}
