@@ -212,7 +212,7 @@ export class PcapWriter extends ChunkBuffer {
    * Hot path: does not allocate.
    */
   write(buf: Uint8Array, off: number, len: number, tsSec: number, tsNsec: number, origLen: number = len): void {
-    const cap = Math.min(len, this.snaplen);
+    const cap = Math.min(len, this.cut);
     this.reserve(16 + cap);
     this.u32(tsSec);
     this.u32(this.nanosecond ? tsNsec : Math.floor(tsNsec / 1000));
