@@ -768,3 +768,28 @@ test("pcapng: IDB options judged as libpcap judges them", () => {
   const ok = withOpts([[2, str("ok")]], (b) => b.u32(0).u16(9).u16(7));
   assert.equal(readAll(ok).reader.interfaces[0].name, "ok");
 });
+
+test("readHeader: a pcapng section header is judged before any record", () => {
+  const bad = shb(true).slice();
+  bad[12] = 7; // version 7.0
+  const r = new CaptureReader();
+  r.push(bad);
+  assert.throws(() => r.readHeader(), /unsupported pcapng savefile version 7.0/);
+  const good = concat(shb(false), idb(false, { linkType: LinkType.Raw }));
+  const g = new CaptureReader();
+  g.push(good.subarray(0, 20));
+  assert.equal(g.readHeader(), false);
+  assert.equal(g.next(), null);
+  g.push(good.subarray(20));
+  assert.equal(g.readHeader(), true);
+  assert.equal(g.format, CaptureFormat.PcapNg);
+  assert.equal(g.littleEndian, false);
+  assert.equal(g.section, 0);
+  g.end();
+  assert.equal(g.next(), null);
+  assert.equal(g.linkType, LinkType.Raw);
+  const cut = new CaptureReader();
+  cut.push(good.subarray(0, 20));
+  cut.end();
+  assert.throws(() => cut.readHeader(), /truncated pcapng Section Header Block/);
+});

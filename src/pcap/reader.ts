@@ -14,7 +14,7 @@
  *
  * `next()` returns null when it needs more input (or, after `end()`, when the stream is exhausted:
  * then `done` is true). It returns the reader's single CaptureRecord, refilled each time: nothing is
- * allocated per packet. A record that lies wholly inside the current chunk points into the chunk
+ * allocated per packet (but for the string of a packet comment). A record that lies wholly inside the current chunk points into the chunk
  * (zero-copy); one that spans chunks is assembled in a reusable buffer that grows to the largest such
  * record. Once `next()` has returned null the reader keeps no reference into the chunk, so the caller
  * may overwrite and push the same buffer again (the file adapter does).
@@ -162,7 +162,7 @@ export class CaptureReader {
   nanosecond = false;
   /** classic pcap: Kuznetzov modified format */
   modified = false;
-  /** classic pcap: the file header's link type; pcapng: that of the first interface (-1 until known) */
+  /** classic pcap: the file header's link type; pcapng: the first interface's (-1 until its IDB is read) */
   linkType = -1;
   /** classic pcap: the file header's snaplen; pcapng: that of the first interface */
   snaplen = 0;
@@ -246,16 +246,20 @@ export class CaptureReader {
   }
 
   /**
-   * readHeader: parse the file header (pcap) or first section header (pcapng) if it has not been
-   * parsed yet. Returns false when more input is needed. Lets a caller learn the format and link type
-   * (and refuse a non-capture) before reading records.
+   * readHeader: parse the file header (pcap) or the first Section Header Block (pcapng) if that has
+   * not been done yet. Returns false when more input is needed. Lets a caller learn the format (and,
+   * for pcap, the link type) and refuse a non-capture before reading records.
    * @throws CaptureFormatError
    */
   readHeader(): boolean {
     if (this.phase === PHASE_FAILED) throw this.failure!;
-    if (this.phase !== PHASE_FILE_HEADER) return true;
     try {
-      return this.fileHeader();
+      if (this.phase === PHASE_FILE_HEADER && !this.fileHeader()) return false;
+      if (this.phase === PHASE_PCAPNG && this.section < 0 && !this.sectionHeader()) {
+        this.sectionStarved(); // throws once the input has ended
+        return false;
+      }
+      return true;
     } catch (e) {
       this.fail(e);
     }
