@@ -1,0 +1,46 @@
+/**
+ * Load-time errors of the rules engine. Everything wrong with a ruleset is found when it is loaded (as
+ * iptables-restore and the kernel's checkentry functions find it) and reported as one typed error whose
+ * message is a single line naming the file, line and column. Nothing in this module is used per packet.
+ */
+
+/** RulesetError: a ruleset text could not be loaded. `message` is `file:line:column: reason`. */
+export class RulesetError extends Error {
+  override readonly name: string = "RulesetError";
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** the reason alone, without the location prefix */
+  readonly reason: string;
+  constructor(reason: string, file: string, line: number, column: number) {
+    super(`${file}:${line}:${column}: ${reason}`);
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.reason = reason;
+  }
+}
+
+/**
+ * UnsupportedError: the ruleset uses a match, target or option that iptables knows but ctnat does not
+ * implement. It is never ignored silently: the rule would behave differently in ctnat.
+ */
+export class UnsupportedError extends RulesetError {
+  override readonly name: string = "UnsupportedError";
+  /** the extension (match or target name) or option concerned */
+  readonly feature: string;
+  constructor(feature: string, reason: string, file: string, line: number, column: number) {
+    super(reason, file, line, column);
+    this.feature = feature;
+  }
+}
+
+/** isRulesetError: true for RulesetError and its subclasses. */
+export function isRulesetError(e: unknown): e is RulesetError {
+  return e instanceof RulesetError;
+}
+
+/** isUnsupportedError: true when the error is about a feature ctnat does not implement. */
+export function isUnsupportedError(e: unknown): e is UnsupportedError {
+  return e instanceof UnsupportedError;
+}

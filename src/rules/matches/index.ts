@@ -1,0 +1,135 @@
+/**
+ * The match registry: `-m name` → a new Match instance for one rule. Registration is explicit (a table of
+ * classes), no import side effects.
+ */
+import type { Match } from "../types.js";
+import { AddrtypeMatch } from "./addrtype.js";
+import { ConntrackMatch, StateMatch } from "./conntrack.js";
+import { Icmp6Match, IcmpMatch } from "./icmp.js";
+import { MultiportMatch } from "./multiport.js";
+import {
+  CommentMatch,
+  ConnmarkMatch,
+  HlMatch,
+  IprangeMatch,
+  LengthMatch,
+  MacMatch,
+  MarkMatch,
+  OwnerMatch,
+  PkttypeMatch,
+  TtlMatch,
+} from "./simple.js";
+import { LimitMatch, StatisticMatch } from "./statistic.js";
+import { TcpMatch, UdpMatch } from "./tcp.js";
+
+type MatchClass = new (family: number) => Match;
+
+/** MATCHES: implemented matches by name, with the families (4, 6) they exist for. */
+const MATCHES: ReadonlyMap<string, readonly [MatchClass, number]> = new Map<string, readonly [MatchClass, number]>([
+  ["tcp", [TcpMatch, 0]],
+  ["udp", [UdpMatch, 0]],
+  ["icmp", [IcmpMatch, 4]],
+  ["icmp6", [Icmp6Match, 6]],
+  ["conntrack", [ConntrackMatch, 0]],
+  ["state", [StateMatch, 0]],
+  ["multiport", [MultiportMatch, 0]],
+  ["comment", [CommentMatch, 0]],
+  ["mark", [MarkMatch, 0]],
+  ["connmark", [ConnmarkMatch, 0]],
+  ["statistic", [StatisticMatch, 0]],
+  ["limit", [LimitMatch, 0]],
+  ["addrtype", [AddrtypeMatch, 0]],
+  ["iprange", [IprangeMatch, 0]],
+  ["length", [LengthMatch, 0]],
+  ["ttl", [TtlMatch, 4]],
+  ["hl", [HlMatch, 6]],
+  ["pkttype", [PkttypeMatch, 0]],
+  ["mac", [MacMatch, 0]],
+  ["owner", [OwnerMatch, 0]],
+]);
+
+/** matches iptables has that ctnat does not implement: loading one is an UnsupportedError */
+const KNOWN_UNSUPPORTED = new Set([
+  "set",
+  "physdev",
+  "recent",
+  "hashlimit",
+  "connlimit",
+  "string",
+  "u32",
+  "time",
+  "policy",
+  "socket",
+  "rpfilter",
+  "dscp",
+  "tos",
+  "ecn",
+  "helper",
+  "realm",
+  "cgroup",
+  "bpf",
+  "cpu",
+  "devgroup",
+  "ipvs",
+  "nfacct",
+  "osf",
+  "quota",
+  "rateest",
+  "sctp",
+  "dccp",
+  "esp",
+  "ah",
+  "frag",
+  "hbh",
+  "dst",
+  "rt",
+  "mh",
+  "ipv6header",
+  "eui64",
+  "tcpmss",
+  "connbytes",
+  "connlabel",
+  "cluster",
+  "l2tp",
+  "srh",
+  "ipcomp",
+  "conntrack2",
+  "icmpv6",
+  "udplite",
+]);
+
+/** createMatch: a new instance of match `name` for `family`, or null when ctnat has no such match. */
+export function createMatch(name: string, family: number): Match | null {
+  const e = MATCHES.get(name);
+  if (e === undefined) return null;
+  if (e[1] !== 0 && e[1] !== family) return null;
+  return new e[0](family);
+}
+
+/** isKnownUnsupportedMatch: iptables has it, ctnat does not. */
+export function isKnownUnsupportedMatch(name: string): boolean {
+  return KNOWN_UNSUPPORTED.has(name) || MATCHES.has(name);
+}
+
+export {
+  AddrtypeMatch,
+  CommentMatch,
+  ConnmarkMatch,
+  ConntrackMatch,
+  HlMatch,
+  Icmp6Match,
+  IcmpMatch,
+  IprangeMatch,
+  LengthMatch,
+  LimitMatch,
+  MacMatch,
+  MarkMatch,
+  MultiportMatch,
+  OwnerMatch,
+  PkttypeMatch,
+  StateMatch,
+  StatisticMatch,
+  TcpMatch,
+  TtlMatch,
+  UdpMatch,
+};
