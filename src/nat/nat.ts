@@ -133,6 +133,16 @@ export class Nat {
   private readonly nullRange = new NatRange();
   /** a scratch range for targets that compute their range per packet (MASQUERADE, REDIRECT, NETMAP) */
   readonly scratchRange = new NatRange();
+  /**
+   * portHint: optional chooser consulted where Linux starts the port / id search at a random offset
+   * (source manips, --random, --random-fully). Given the entry, the candidate tuple (address already
+   * chosen, port / id still the original), the manip and the search range [min, min + rangeSize), it may
+   * return the value to try first, or -1. Trying a given value first is one of the outcomes of Linux's
+   * random draw, so a replay can steer NAT to the kernel's recorded choice without leaving Linux's
+   * behaviour (a taken value is skipped as usual). The generator is still drawn from, so hints do not
+   * shift later random choices.
+   */
+  portHint: ((ct: number, t: Tuple, manip: number, min: number, rangeSize: number) => number) | null = null;
   /** when true, the search neither evicts nor counts (queryMapping) */
   private dryRun = false;
   private queryRng: NatRandom | null = null;
@@ -453,6 +463,10 @@ export class Nat {
       off = ((useSrc ? t.srcPort : t.dstPort) - range.baseProto) & 0xffff;
     } else if ((flags & RANDOM_ALL) !== 0 || manip !== Manip.Dst) {
       off = this.random16();
+      if (this.portHint !== null && !this.dryRun) {
+        const k = this.portHint(ct, t, manip, min, rangeSize);
+        if (k >= min && k - min < rangeSize) off = k - min;
+      }
     } else {
       off = 0;
     }
