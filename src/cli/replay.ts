@@ -1,0 +1,243 @@
+/**
+ * `ctnat replay`: the replay contract (see README). Reads the gateway's description and captures,
+ * runs the packets through the engine, and writes the outputs atomically (temporary names, renamed
+ * when everything succeeded).
+ */
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../core/errors.js";
+import { buildGateway, type GatewayInstance } from "../engine/build.js";
+import { type NetIface, type NetRoute, parseIpAddrJson, parseIpRouteJson } from "../engine/netconf.js";
+import type { GatewaySink } from "../engine/ports.js";
+import { type ReplayCounters, Replayer, type ReplayInput } from "../engine/replay.js";
+import { parseSysctl, type Sysctls } from "../engine/sysctl.js";
+import { AtomicFile, CaptureFileReader, PcapFileWriter } from "../io/capture-file.js";
+import { linkTypeName } from "../pcap/link-type.js";
+import { isSupportedLinkType, LINKTYPE_RAW } from "../wire/link.js";
+import { formatSummary } from "./summary.js";
+
+export interface ReplayOptions {
+  rules?: string;
+  rules6?: string;
+  addr?: string;
+  route?: string;
+  route6?: string;
+  sysctl?: string;
+  in: string[];
+  out?: string;
+  at?: string;
+  seed?: string;
+  trace?: string;
+  pcapng?: string;
+  summary?: boolean;
+  quiet?: boolean;
+}
+
+/** What a finished replay reports (for the summary and for tests). */
+export interface ReplayResult {
+  instance: GatewayInstance;
+  counters: ReplayCounters;
+  ifaces: NetIface[];
+  inputs: { name: string; file: string; packets: number }[];
+  outputs: { name: string; packets: number; bytes: number }[];
+  conntrackText: string;
+  at: number;
+  warnings: string[];
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new InputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
+  }
+}
+
+/** runReplay: the CLI action. */
+export async function runReplay(opts: ReplayOptions): Promise<void> {
+  if (!opts.out) throw new InputError("replay: --out DIR is required");
+  if (opts.in.length === 0) throw new InputError("replay: at least one --in IFACE=FILE is required");
+  const result = replayFiles(opts, !opts.quiet && process.stderr.isTTY === true);
+  for (const w of result.warnings) if (!opts.quiet) process.stderr.write(`ctnat: warning: ${w}\n`);
+  if (opts.summary) process.stdout.write(formatSummary(result));
+}
+
+/** replayFiles: the whole replay, synchronous; throws InputError for bad input. */
+export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResult {
+  const sysctl: Sysctls = opts.sysctl ? parseSysctl(readText(opts.sysctl, "sysctl file"), opts.sysctl) : new Map();
+  let ifaces: NetIface[];
+  if (opts.addr) {
+    ifaces = parseIpAddrJson(readText(opts.addr, "interfaces"), opts.addr);
+  } else {
+    // no description: one address-less interface per input, numbered in the order given
+    ifaces = [];
+    for (const spec of opts.in) {
+      const name = spec.slice(0, Math.max(0, spec.indexOf("=")));
+      if (name && !ifaces.some((f) => f.name === name)) {
+        ifaces.push({
+          ifindex: ifaces.length + 2,
+          name,
+          mtu: 1500,
+          up: true,
+          loopback: false,
+          linkType: "ether",
+          mac: null,
+          addrs: [],
+        });
+      }
+    }
+  }
+  const routes4: NetRoute[] = opts.route ? parseIpRouteJson(readText(opts.route, "IPv4 routes"), 4, opts.route) : [];
+  const routes6: NetRoute[] = opts.route6 ? parseIpRouteJson(readText(opts.route6, "IPv6 routes"), 6, opts.route6) : [];
+  let seed = 1;
+  if (opts.seed !== undefined) {
+    if (!/^\d+$/.test(opts.seed))
+      throw new InputError(`--seed: expected a non-negative integer, found ${JSON.stringify(opts.seed)}`);
+    seed = Number(opts.seed) >>> 0;
+  }
+  let at = Number.NaN;
+  if (opts.at !== undefined) {
+    at = Number(opts.at);
+    if (!Number.isFinite(at) || opts.at.trim() === "")
+      throw new InputError(`--at: expected unix seconds, found ${JSON.stringify(opts.at)}`);
+  }
+
+  // inputs
+  const inputs: ReplayInput[] = [];
+  const readers: CaptureFileReader[] = [];
+  const inputInfo: { name: string; file: string; packets: number }[] = [];
+  let totalBytes = 0;
+  const openInputs = (): void => {
+    for (const spec of opts.in) {
+      const eq = spec.indexOf("=");
+      if (eq <= 0 || eq === spec.length - 1)
+        throw new InputError(`--in: expected IFACE=FILE, found ${JSON.stringify(spec)}`);
+      const name = spec.slice(0, eq);
+      const file = spec.slice(eq + 1);
+      const f = ifaces.find((x) => x.name === name);
+      if (!f) {
+        throw new InputError(
+          `--in ${name}: no interface ${name} in ${opts.addr ?? "the interfaces"} (has ${ifaces.map((x) => x.name).join(", ") || "none"})`,
+        );
+      }
+      if (!existsSync(file)) throw new InputError("no such file", { file });
+      const r = CaptureFileReader.open(file);
+      readers.push(r);
+      for (const i of r.interfaces.length > 0 ? r.interfaces : []) {
+        if (!isSupportedLinkType(i.linkType)) {
+          throw new InputError(
+            `unsupported link type ${i.linkType} (${linkTypeName(i.linkType)}); ctnat reads Ethernet, raw IP, Linux cooked and BSD loopback captures`,
+            {
+              file,
+            },
+          );
+        }
+      }
+      totalBytes += statSync(file).size;
+      inputs.push({ ifindex: f.ifindex, name, source: r, mac: f.mac });
+      inputInfo.push({ name, file, packets: 0 });
+    }
+  };
+
+  // outputs
+  const outDir = opts.out!;
+  const writers = new Map<number, PcapFileWriter>();
+  const outputs: { name: string; packets: number; bytes: number }[] = [];
+  const outIndex = new Map<number, number>();
+  let local: PcapFileWriter | null = null;
+  let replayer: Replayer | null = null;
+  const files: AtomicFile[] = [];
+
+  try {
+    openInputs();
+    try {
+      mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      throw new InputError(`cannot create the output directory: ${(e as NodeJS.ErrnoException).code}`, {
+        file: outDir,
+      });
+    }
+    for (const f of ifaces) {
+      if (f.loopback) continue;
+      writers.set(
+        f.ifindex,
+        new PcapFileWriter(join(outDir, `${f.name}.pcap`), { linkType: LINKTYPE_RAW, nanosecond: true }),
+      );
+      outIndex.set(f.ifindex, outputs.length);
+      outputs.push({ name: f.name, packets: 0, bytes: 0 });
+    }
+    local = new PcapFileWriter(join(outDir, "local.pcap"), { linkType: LINKTYPE_RAW, nanosecond: true });
+    const localW = local;
+    const sink: GatewaySink = {
+      transmit(ifindex, buf, off, len) {
+        const w = writers.get(ifindex);
+        if (w === undefined || replayer === null) return;
+        w.write(buf, off, len, replayer.nowSec, replayer.nowNsec);
+        const o = outputs[outIndex.get(ifindex)!];
+        o.packets++;
+        o.bytes += len;
+      },
+      deliver(_ifindex, buf, off, len) {
+        if (replayer !== null) localW.write(buf, off, len, replayer.nowSec, replayer.nowNsec);
+      },
+    };
+    const instance = buildGateway({
+      ifaces,
+      routes4,
+      routes6,
+      sysctl,
+      rules4: opts.rules ? { text: readText(opts.rules, "IPv4 ruleset"), file: opts.rules } : null,
+      rules6: opts.rules6 ? { text: readText(opts.rules6, "IPv6 ruleset"), file: opts.rules6 } : null,
+      seed,
+      sink,
+    });
+    replayer = new Replayer(instance.gateway, inputs);
+
+    // run, with progress on a terminal
+    let lastTime = Number.NaN;
+    let lastReport = Date.now();
+    for (;;) {
+      const t = replayer.peekTime();
+      if (Number.isNaN(t)) break;
+      lastTime = t;
+      const n = replayer.step(4096);
+      if (n === 0) break;
+      if (progress && Date.now() - lastReport > 250) {
+        lastReport = Date.now();
+        const done = readers.reduce((s, r) => s + r.reader.offset, 0);
+        const pct = totalBytes > 0 ? Math.min(100, (100 * done) / totalBytes) : 0;
+        process.stderr.write(`\rreplay: ${replayer.counters.packets} packets, ${pct.toFixed(0)}% `);
+      }
+    }
+    if (progress) process.stderr.write("\r\x1b[K");
+    const c = replayer.counters;
+    const warnings: string[] = [];
+    for (const r of readers) if (r.warning) warnings.push(r.warning);
+    if (c.snapCut > 0)
+      warnings.push(`${c.snapCut} packets were cut by their capture's snapshot length and not replayed`);
+    if (c.outOfOrder > 0) warnings.push(`${c.outOfOrder} packets were out of timestamp order in their capture`);
+
+    if (Number.isNaN(at)) at = Number.isNaN(lastTime) ? 0 : lastTime;
+    const conntrackText = instance.conntrackList(at);
+    const ctFile = new AtomicFile(join(outDir, "conntrack.txt"));
+    files.push(ctFile);
+    ctFile.write(new TextEncoder().encode(conntrackText));
+    for (const fam of [4, 6] as const) {
+      const f = new AtomicFile(join(outDir, `counters.v${fam}`));
+      files.push(f);
+      f.write(new TextEncoder().encode(instance.saveCounters(fam)));
+    }
+    // everything is written: put it all in place
+    for (const w of writers.values()) w.close();
+    local.close();
+    for (const f of files) f.commit();
+    return { instance, counters: c, ifaces, inputs: inputInfo, outputs, conntrackText, at, warnings };
+  } catch (e) {
+    for (const w of writers.values()) w.abort();
+    local?.abort();
+    for (const f of files) f.abort();
+    throw e;
+  } finally {
+    for (const r of readers) r.close();
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * buildGateway: assemble a Gateway from the same inputs as `ctnat replay` (interfaces, routes, sysctls,
+ * rulesets as iptables-save text), wiring the real parts together: conntrack, NAT, the rules engine and
+ * the local stack. Pure: texts and records in, objects out.
+ */
+
+import { ctConfigFromSysctl } from "../conntrack/config.js";
+import { Conntrack } from "../conntrack/conntrack.js";
+import { listEntries } from "../conntrack/format.js";
+import type { IfaceView, TargetEnv } from "../core/env.js";
+import type { NatRange } from "../core/netfilter.js";
+import type { Skb } from "../core/skb.js";
+import type { Tuple } from "../core/tuple.js";
+import { IFA_F, NatInterfaces } from "../nat/iface.js";
+import { Nat } from "../nat/nat.js";
+import { masquerade, redirect } from "../nat/targets.js";
+import type { NatConntrack } from "../nat/types.js";
+import { ADDRTYPE, type AddrTypeView } from "../rules/env.js";
+import { emptyRuleset, loadRuleset, type Ruleset } from "../rules/ruleset.js";
+import { RuleEnv } from "../rules/types.js";
+import { DstClass, Fib } from "./fib.js";
+import { Gateway, type StackPort } from "./gateway.js";
+import { type NetIface, type NetRoute, RouteType } from "./netconf.js";
+import type { GatewaySink, RulesPort } from "./ports.js";
+import { type Sysctls, sysctlInt } from "./sysctl.js";
+
+export interface GatewayConfig {
+  ifaces: NetIface[];
+  routes4: NetRoute[];
+  routes6: NetRoute[];
+  /** sysctls; `null` means "no file": Linux defaults with forwarding on */
+  sysctl: Sysctls | null;
+  rules4: { text: string; file: string } | null;
+  rules6: { text: string; file: string } | null;
+  /** seed of every random choice (NAT ports, statistic random, hash seeds) */
+  seed: number;
+  sink: GatewaySink;
+}
+
+/** A seeded xorshift128+-style generator (deterministic replays). */
+export class SeededRandom {
+  private a: number;
+  private b: number;
+  constructor(seed: number) {
+    this.a = (seed ^ 0x9e3779b9) | 1;
+    this.b = (Math.imul(seed, 0x85ebca6b) ^ 0xc2b2ae35) | 1;
+  }
+  randomU32(): number {
+    let x = this.a;
+    const y = this.b;
+    this.a = y;
+    x ^= x << 23;
+    x ^= x >>> 17;
+    x ^= y ^ (y >>> 26);
+    this.b = x;
+    return (x + y) >>> 0;
+  }
+}
+
+/** GatewayInstance: a built gateway and its parts. */
+export class GatewayInstance {
+  readonly gateway: Gateway;
+  readonly conntrack: Conntrack;
+  readonly nat: Nat;
+  readonly rules4: Ruleset;
+  readonly rules6: Ruleset;
+  readonly fib: Fib;
+  /** LOG / NFLOG lines the rules produced, if a log sink is set */
+  onLog: ((skb: Skb, kind: string, prefix: string) => void) | null = null;
+
+  constructor(parts: { gateway: Gateway; conntrack: Conntrack; nat: Nat; rules4: Ruleset; rules6: Ruleset; fib: Fib }) {
+    this.gateway = parts.gateway;
+    this.conntrack = parts.conntrack;
+    this.nat = parts.nat;
+    this.rules4 = parts.rules4;
+    this.rules6 = parts.rules6;
+    this.fib = parts.fib;
+  }
+
+  /** conntrackList: `conntrack -L` of the table at `at` (seconds), IPv4 entries then IPv6, one per line */
+  conntrackList(at: number): string {
+    this.conntrack.gcAll(at);
+    const lines = listEntries(this.conntrack, at);
+    return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+  }
+
+  /** saveCounters: `iptables-save -c` (4) or `ip6tables-save -c` (6) of the ruleset as it is now */
+  saveCounters(family: 4 | 6): string {
+    return (family === 4 ? this.rules4 : this.rules6).save({ counters: true });
+  }
+}
+
+class IfaceNames implements IfaceView {
+  private readonly names: string[] = [];
+  private readonly byName = new Map<string, number>();
+  constructor(ifaces: readonly NetIface[]) {
+    for (const f of ifaces) {
+      this.names[f.ifindex] = f.name;
+      this.byName.set(f.name, f.ifindex);
+    }
+  }
+  name(ifindex: number): string {
+    return ifindex < 0 ? "" : (this.names[ifindex] ?? "");
+  }
+  index(name: string): number {
+    return this.byName.get(name) ?? -1;
+  }
+}
+
+/** addrtype over the gateway's routing (Linux inet_dev_addr_type / the IPv6 route lookup of xt_addrtype) */
+class FibAddrType implements AddrTypeView {
+  private readonly fib: Fib;
+  constructor(fib: Fib) {
+    this.fib = fib;
+  }
+  addrType(family: number, addr: Int32Array, _ifindex: number): number {
+    const fib = this.fib;
+    if (family === 4) {
+      const a = addr[0];
+      if (a === 0) return ADDRTYPE.BROADCAST; // Linux: 0.0.0.0 classifies as RTN_BROADCAST (zeronet)
+      switch (fib.classify4(a)) {
+        case DstClass.Local:
+          return ADDRTYPE.LOCAL;
+        case DstClass.Broadcast:
+          return ADDRTYPE.BROADCAST;
+        case DstClass.Multicast:
+        case DstClass.MulticastOther:
+          return ADDRTYPE.MULTICAST;
+      }
+      const r = fib.lookup4(a);
+      return r < 0 ? ADDRTYPE.UNREACHABLE : routeTypeBits(fib.route(4, r).type);
+    }
+    if (addr[0] >>> 24 === 0xff) return ADDRTYPE.MULTICAST;
+    if (fib.isLocal6(addr)) return ADDRTYPE.LOCAL | ADDRTYPE.UNICAST;
+    const r = fib.lookup6(addr);
+    return r < 0 ? ADDRTYPE.UNREACHABLE : routeTypeBits(fib.route(6, r).type);
+  }
+}
+
+function routeTypeBits(t: number): number {
+  switch (t) {
+    case RouteType.Blackhole:
+      return ADDRTYPE.BLACKHOLE;
+    case RouteType.Unreachable:
+      return ADDRTYPE.UNREACHABLE;
+    case RouteType.Prohibit:
+      return ADDRTYPE.PROHIBIT;
+    case RouteType.Throw:
+      return ADDRTYPE.THROW;
+    default:
+      return ADDRTYPE.UNICAST;
+  }
+}
+
+/** the Conntrack seen through NAT's interface */
+function natConntrack(c: Conntrack): NatConntrack {
+  return {
+    tuple: (ct, dir, out) => c.tuple(ct, dir, out),
+    status: (ct) => c.status(ct),
+    setStatus: (ct, bits) => c.setStatus(ct, bits),
+    alterReply: (ct, reply: Tuple) => {
+      c.setTuple(ct, 1, reply);
+    },
+    tupleTaken: (t, ignored) => c.tupleTaken(t, ignored),
+    findTuple: (t) => {
+      const ct = c.findTuple(t);
+      return ct < 0 ? -1 : ct * 2 + c.foundDir;
+    },
+    tcpState: (ct) => c.tcpState(ct),
+    tcpTdEnd: (ct, dir) => c.tcpSeenEnd(ct, dir),
+    kill: (ct) => c.kill(ct),
+  };
+}
+
+function natInterfaces(ifaces: readonly NetIface[]): NatInterfaces {
+  const n = new NatInterfaces();
+  for (const f of [...ifaces].sort((a, b) => a.ifindex - b.ifindex)) {
+    n.add(f.ifindex, f.name);
+    for (const a of f.addrs) {
+      if (a.family === 4) {
+        n.addV4(f.ifindex, a.local[0], a.prefixLen, a.scope, a.secondary ? IFA_F.SECONDARY : 0, a.address[0]);
+      } else {
+        const flags =
+          (a.temporary ? IFA_F.TEMPORARY : 0) |
+          (a.deprecated ? IFA_F.DEPRECATED : 0) |
+          (a.tentative ? IFA_F.TENTATIVE : 0);
+        n.addV6(f.ifindex, a.local, a.prefixLen, flags);
+      }
+    }
+  }
+  return n;
+}
+
+/** A stack that answers nothing (until src/stack is wired). */
+const SILENT_STACK: StackPort = {
+  answer: () => 0,
+  icmpError: () => 0,
+  reject: () => 0,
+  attachToCt: false,
+};
+
+export function buildGateway(cfg: GatewayConfig): GatewayInstance {
+  const sysctl = cfg.sysctl ?? new Map<string, string>();
+  const fileGiven = cfg.sysctl !== null;
+  const rules4 = cfg.rules4 ? loadRuleset(cfg.rules4.text, { file: cfg.rules4.file, family: 4 }) : emptyRuleset(4);
+  const rules6 = cfg.rules6 ? loadRuleset(cfg.rules6.text, { file: cfg.rules6.file, family: 6 }) : emptyRuleset(6);
+  const fib = new Fib(cfg.ifaces, cfg.routes4, cfg.routes6);
+  const rng = new SeededRandom(cfg.seed);
+  const conntrack = new Conntrack({ config: ctConfigFromSysctl(sysctl), seed: cfg.seed });
+  const nat = new Nat(natConntrack(conntrack), rng, { hashSeed: cfg.seed ^ 0x5eed });
+  conntrack.setDestroyHook((ct) => nat.onDestroy(ct));
+  conntrack.setCapacityHook((_family, capacity) => nat.ensureCapacity(capacity));
+  const natIfaces = natInterfaces(cfg.ifaces);
+  const ifaceNames = new IfaceNames(cfg.ifaces);
+
+  let gateway: Gateway | null = null;
+  let instance: GatewayInstance | null = null;
+  const targetEnv: TargetEnv = {
+    natSetup: (skb: Skb, range: NatRange, manip: number) => nat.natSetup(skb, range, manip),
+    masquerade: (skb: Skb, range: NatRange) => masquerade(nat, natIfaces, skb, range),
+    redirect: (skb: Skb, range: NatRange) => redirect(nat, natIfaces, skb, range),
+    reject: (skb: Skb, withType: number) => gateway?.rejectCurrent(skb, withType),
+    log: (skb: Skb, kind: "LOG" | "NFLOG", prefix: string) => instance?.onLog?.(skb, kind, prefix),
+    randomU32: () => rng.randomU32(),
+  };
+  const env = new RuleEnv(conntrack, ifaceNames, new FibAddrType(fib), targetEnv);
+  const port = (rs: Ruleset): RulesPort => ({
+    active: (table, hook) => rs.hasChain(table, hook),
+    run: (table, hook, skb) => {
+      env.hotdrop = false;
+      return rs.run(table, hook, skb, env);
+    },
+  });
+  gateway = new Gateway({
+    fib,
+    conntrack,
+    nat,
+    rules4: port(rules4),
+    rules6: port(rules6),
+    stack: SILENT_STACK,
+    sink: cfg.sink,
+    options: {
+      ipForward: fileGiven ? sysctlInt(sysctl, "net.ipv4.ip_forward", 0) !== 0 : true,
+      ip6Forward: fileGiven ? sysctlInt(sysctl, "net.ipv6.conf.all.forwarding", 0) !== 0 : true,
+    },
+  });
+  instance = new GatewayInstance({ gateway, conntrack, nat, rules4, rules6, fib });
+  return instance;
+}
