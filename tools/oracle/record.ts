@@ -87,6 +87,8 @@ const PREFIX = `ctnat-o${process.pid}`;
 const namespaces: string[] = [];
 const children: ChildProcess[] = [];
 let tornDown = false;
+/** the temporary output directory of this run, removed unless the run completed */
+let pendingDir = "";
 
 function teardown(): void {
   if (tornDown) return;
@@ -103,6 +105,7 @@ function teardown(): void {
   for (const ns of namespaces.reverse()) {
     spawnSync("ip", ["netns", "del", ns]);
   }
+  if (pendingDir) rmSync(pendingDir, { recursive: true, force: true });
 }
 
 function onSignal(sig: NodeJS.Signals): void {
@@ -507,6 +510,7 @@ async function main(argv: string[]): Promise<void> {
   const outDir = resolve(REPO, outArg ?? cfg.out ?? join("test/fixtures/kernel", name));
   const tmp = `${outDir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
+  pendingDir = tmp;
   mkdirSync(join(tmp, "in"), { recursive: true });
   mkdirSync(join(tmp, "out"), { recursive: true });
 
@@ -582,6 +586,7 @@ async function main(argv: string[]): Promise<void> {
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(dirname(outDir), { recursive: true });
     renameSync(tmp, outDir);
+    pendingDir = "";
     const size = dirSize(outDir);
     process.stdout.write(`record: ${name} -> ${outDir} (${(size / 1024).toFixed(1)} KiB)\n`);
   } catch (e) {
