@@ -2,7 +2,7 @@
  * `ctnat example [name]`: replay a bundled example (examples/NAME: a capture recorded from a real
  * Linux gateway with its ruleset and description) and print the summary. This is what `npm start` runs.
  */
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,6 +34,7 @@ export function replayOptionsFor(dir: string, out: string): ReplayOptions {
     sysctl: f("sysctl.txt"),
     in: ins,
     out,
+    at: existsSync(join(dir, "at.txt")) ? readFileSync(join(dir, "at.txt"), "utf8").trim() : undefined,
     quiet: true,
   };
 }

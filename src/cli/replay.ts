@@ -194,12 +194,8 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
     replayer = new Replayer(instance.gateway, inputs);
 
     // run, with progress on a terminal
-    let lastTime = Number.NaN;
     let lastReport = Date.now();
     for (;;) {
-      const t = replayer.peekTime();
-      if (Number.isNaN(t)) break;
-      lastTime = t;
       const n = replayer.step(4096);
       if (n === 0) break;
       if (progress && Date.now() - lastReport > 250) {
@@ -217,7 +213,7 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
       warnings.push(`${c.snapCut} packets were cut by their capture's snapshot length and not replayed`);
     if (c.outOfOrder > 0) warnings.push(`${c.outOfOrder} packets were out of timestamp order in their capture`);
 
-    if (Number.isNaN(at)) at = Number.isNaN(lastTime) ? 0 : lastTime;
+    if (Number.isNaN(at)) at = Number.isNaN(replayer.lastTime) ? 0 : replayer.lastTime;
     const conntrackText = instance.conntrackList(at);
     const ctFile = new AtomicFile(join(outDir, "conntrack.txt"));
     files.push(ctFile);

@@ -48,6 +48,8 @@ export class Replayer {
   /** capture time of the packet being processed */
   nowSec = 0;
   nowNsec = 0;
+  /** time (seconds) of the last record read, NaN before the first */
+  lastTime = Number.NaN;
   private readonly gw: Gateway;
   private readonly inputs: readonly ReplayInput[];
   private readonly heads: (CaptureRecord | null)[];
@@ -109,6 +111,7 @@ export class Replayer {
   private feed(i: number, rec: CaptureRecord): void {
     const c = this.counters;
     c.frames++;
+    this.lastTime = rec.time;
     if (rec.tsSec < this.lastSec[i] || (rec.tsSec === this.lastSec[i] && rec.tsNsec < this.lastNsec[i])) c.outOfOrder++;
     this.lastSec[i] = rec.tsSec;
     this.lastNsec[i] = rec.tsNsec;
