@@ -4,7 +4,8 @@
  * (Linux nf_nat_bysource, filled by nf_nat_setup_info for every SRC manip, null bindings included,
  * and emptied when the connection is freed).
  *
- * Storage: typed arrays indexed by conntrack entry index (doubly linked chains, so removal is O(1)),
+ * Storage: typed arrays indexed by the entry's side index (see sideIndex; doubly linked chains, so
+ * removal is O(1)), with the conntrack entry id kept per index,
  * bucket heads hashed with a per-instance seed. New entries go to the head of their chain, as Linux's
  * hlist_add_head does, so a walk visits the newest binding first.
  *
@@ -20,6 +21,8 @@ export class BySource {
   private next: Int32Array;
   private prev: Int32Array;
   private bucketOf: Int32Array;
+  /** per index: the conntrack entry id */
+  private ids: Int32Array;
   private readonly seed: number;
   /** number of linked entries */
   count = 0;
@@ -30,6 +33,7 @@ export class BySource {
     this.next = new Int32Array(cap).fill(-1);
     this.prev = new Int32Array(cap).fill(-1);
     this.bucketOf = new Int32Array(cap).fill(-1);
+    this.ids = new Int32Array(cap).fill(-1);
     const nb = BySource.bucketsFor(cap);
     this.heads = new Int32Array(nb).fill(-1);
     this.mask = nb - 1;
@@ -63,10 +67,10 @@ export class BySource {
     this.next = grow(this.next);
     this.prev = grow(this.prev);
     this.bucketOf = grow(this.bucketOf);
+    this.ids = grow(this.ids);
     const nb = BySource.bucketsFor(n);
     if (nb > this.heads.length) {
-      // rehash: bucket numbers depend on the mask; the hash per entry is not stored, so relink by the
-      // remembered old bucket's hash is impossible; recompute from each chain's key via hashOf on relink.
+      // rehash: bucket numbers depend on the mask; recompute each entry's bucket from its key
       this.rehash(nb);
     }
   }
@@ -98,9 +102,15 @@ export class BySource {
     return ct >= 0 && ct < this.bucketOf.length && this.bucketOf[ct] >= 0;
   }
 
-  /** add: link `ct` at the head of bucket `b` (unlinks it first if it was linked). */
-  add(ct: number, b: number): void {
+  /** ctOf: the conntrack entry id linked at index `i`. */
+  ctOf(i: number): number {
+    return this.ids[i];
+  }
+
+  /** add: link index `ct` (entry id `id`) at the head of bucket `b` (unlinks it first if linked). */
+  add(ct: number, id: number, b: number): void {
     if (this.bucketOf[ct] >= 0) this.remove(ct);
+    this.ids[ct] = id;
     const h = this.heads[b];
     this.next[ct] = h;
     this.prev[ct] = -1;
@@ -135,7 +145,7 @@ export class BySource {
     this.count = 0;
   }
 
-  /** keyOf: set by the owner so a rehash can recompute buckets (returns the bucket for `ct`). */
+  /** rehashKey: set by the owner so a rehash can recompute buckets (the bucket of index `i`). */
   rehashKey: ((ct: number) => number) | null = null;
 
   private rehash(nb: number): void {
@@ -155,7 +165,7 @@ export class BySource {
     this.count = 0;
     const key = this.rehashKey;
     for (const ct of order) {
-      if (key !== null) this.add(ct, key(ct));
+      if (key !== null) this.add(ct, this.ids[ct], key(ct));
     }
   }
 }

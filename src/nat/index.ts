@@ -52,3 +52,4 @@ export {
 export { masquerade, netmap, redirect } from "./targets.js";
 export { formatAddr, invertTuple } from "./tuple-ops.js";
 export type { NatConntrack, NatRandom, NatTableRunner } from "./types.js";
+export { sideIndex } from "./types.js";

@@ -30,7 +30,7 @@ import { readU16 } from "./csum.js";
 import { bswap32, jhash2x4, reciprocalScale } from "./jhash.js";
 import { IcmpXlat, icmpErrorCheck, icmpErrorManip, ipv6SkipExthdr, lastSkipNextHdr, manipPkt } from "./manip.js";
 import { addrCompare, addrEqual, formatAddr, invertTuple, isIcmpProto } from "./tuple-ops.js";
-import type { NatConntrack, NatRandom, NatTableRunner } from "./types.js";
+import { type NatConntrack, type NatRandom, type NatTableRunner, sideIndex } from "./types.js";
 
 /** NF_NAT_MAX_ATTEMPTS: at most this many candidates per search round. */
 const MAX_ATTEMPTS = 128;
@@ -116,8 +116,10 @@ export class Nat {
   readonly rng: NatRandom;
   readonly stats = new NatStats();
   readonly bysource: BySource;
-  /** per entry: MASQUERADE output interface index + 1 (0 = not masqueraded) */
+  /** per entry (by sideIndex): MASQUERADE output interface index + 1 (0 = not masqueraded) */
   private masqIndex: Int32Array;
+  /** number of entries with a MASQUERADE interface (the per-packet check is skipped while 0) */
+  private masqCount = 0;
   private readonly verifyIcmp: boolean;
 
   // scratch records (never exposed)
@@ -152,8 +154,8 @@ export class Nat {
     this.rng = rng;
     const cap = Math.max(16, opts.capacity ?? 1024);
     this.bysource = new BySource(cap, opts.hashSeed ?? 0x5eed);
-    this.bysource.rehashKey = (c: number): number => {
-      this.ct.tuple(c, Dir.Original, this.tSrc);
+    this.bysource.rehashKey = (i: number): number => {
+      this.ct.tuple(this.bysource.ctOf(i), Dir.Original, this.tSrc);
       return this.bysource.bucket(this.tSrc.src, this.tSrc.srcPort, this.tSrc.proto);
     };
     this.masqIndex = new Int32Array(cap);
@@ -162,7 +164,15 @@ export class Nat {
 
   // ---- table life cycle ---------------------------------------------------------------------
 
-  /** ensureCapacity: the connection table now has entry indexes below `cap`; grow side arrays. */
+  /**
+   * onCapacity: Conntrack's capacity hook: a family's store now has `capacity` slots; grow the side
+   * arrays to match.
+   */
+  onCapacity(_family: number, capacity: number): void {
+    this.ensureCapacity(2 * capacity);
+  }
+
+  /** ensureCapacity: make room for side indexes below `cap` (see sideIndex). */
   ensureCapacity(cap: number): void {
     this.bysource.ensureCapacity(cap);
     if (cap > this.masqIndex.length) {
@@ -179,14 +189,20 @@ export class Nat {
    * packet was dropped or lost a clash): forget its NAT state (Linux nf_nat_cleanup_conntrack).
    */
   onDestroy(ct: number): void {
-    this.bysource.remove(ct);
-    if (ct >= 0 && ct < this.masqIndex.length) this.masqIndex[ct] = 0;
+    if (ct < 0) return;
+    const i = sideIndex(ct);
+    this.bysource.remove(i);
+    if (i < this.masqIndex.length && this.masqIndex[i] !== 0) {
+      this.masqIndex[i] = 0;
+      this.masqCount--;
+    }
   }
 
   /** reset: forget every binding (after a conntrack flush). */
   reset(): void {
     this.bysource.clear();
     this.masqIndex.fill(0);
+    this.masqCount = 0;
   }
 
   /** isInitialized: Linux nf_nat_initialized: the binding for `manip` has been decided. */
@@ -218,13 +234,15 @@ export class Nat {
 
     if (!this.tNew.equals(this.tCurr)) {
       invertTuple(this.tA, this.tNew);
-      ops.alterReply(ct, this.tA);
+      ops.setTuple(ct, Dir.Reply, this.tA);
       ops.setStatus(ct, manip === Manip.Src ? IPS.SRC_NAT : IPS.DST_NAT);
       this.stats.mangled++;
     }
     if (manip === Manip.Src) {
       ops.tuple(ct, Dir.Original, this.tA);
-      this.bysource.add(ct, this.bysource.bucket(this.tA.src, this.tA.srcPort, this.tA.proto));
+      const si = sideIndex(ct);
+      if (si >= this.bysource.capacity) this.ensureCapacity(si + 1);
+      this.bysource.add(si, ct, this.bysource.bucket(this.tA.src, this.tA.srcPort, this.tA.proto));
     }
     ops.setStatus(ct, done);
     this.stats.setups++;
@@ -264,12 +282,16 @@ export class Nat {
 
   /** setMasqIndex: record the MASQUERADE output interface of `ct` (Linux nat->masq_index). */
   setMasqIndex(ct: number, ifindex: number): void {
-    this.masqIndex[ct] = ifindex + 1;
+    const i = sideIndex(ct);
+    if (i >= this.masqIndex.length) this.ensureCapacity(i + 1);
+    if (this.masqIndex[i] === 0) this.masqCount++;
+    this.masqIndex[i] = ifindex + 1;
   }
 
   /** masqIfindex: the MASQUERADE output interface of `ct`, or -1. */
   masqIfindex(ct: number): number {
-    return ct >= 0 && ct < this.masqIndex.length ? this.masqIndex[ct] - 1 : -1;
+    const i = sideIndex(ct);
+    return ct >= 0 && i < this.masqIndex.length ? this.masqIndex[i] - 1 : -1;
   }
 
   // ---- get_unique_tuple -------------------------------------------------------------------
@@ -324,14 +346,13 @@ export class Nat {
     if (!allowClash(t.proto)) return true;
     const usesNat = IPS.NAT_MASK | IPS.SEQ_ADJUST;
     if (ct >= 0 && (this.ct.status(ct) & usesNat) !== 0) return true;
-    let h = this.ct.findTuple(t);
-    if (h < 0) {
+    let other = this.ct.findTuple(t);
+    if (other < 0) {
       invertTuple(this.tRev, t);
-      h = this.ct.findTuple(this.tRev);
-      if (h < 0) return false; // the clashing entry went away
+      other = this.ct.findTuple(this.tRev);
+      if (other < 0) return false; // the clashing entry went away
     }
-    if ((h & 1) !== Dir.Reply) return true;
-    const other = h >> 1;
+    if (this.ct.foundDir !== Dir.Reply) return true;
     if ((this.ct.status(other) & usesNat) !== 0) return true;
     if (ct < 0) return true;
     // the other entry is exactly our connection seen from the other side
@@ -360,10 +381,9 @@ export class Nat {
     ) {
       return ops.tupleTaken(this.tHard, ct);
     }
-    const h = ops.findTuple(this.tHard);
-    if (h < 0) return false;
-    if ((h & 1) === Dir.Original) return true;
-    const other = h >> 1;
+    const other = ops.findTuple(this.tHard);
+    if (other < 0) return false;
+    if (ops.foundDir === Dir.Original) return true;
     if (other === ct) return true;
     const flags = ops.status(other);
     if (ops.tcpState(other) < TCP_TIME_WAIT) return true;
@@ -371,7 +391,7 @@ export class Nat {
     if ((flags & IPS.SRC_NAT) === 0) return true;
     // the new connection's first sequence must be past the old one's, so the old peer's late
     // segments cannot be taken for the new connection's
-    if (((ops.tcpTdEnd(ct, Dir.Original) - ops.tcpTdEnd(other, Dir.Original)) | 0) <= 0) return true;
+    if (((ops.tcpSeenEnd(ct, Dir.Original) - ops.tcpSeenEnd(other, Dir.Original)) | 0) <= 0) return true;
     if (ops.kill(other)) {
       this.stats.evicted++;
       return (flags & (IPS.OFFLOAD | IPS.HW_OFFLOAD)) !== 0;
@@ -384,7 +404,8 @@ export class Nat {
     const bs = this.bysource;
     const ops = this.ct;
     const s = this.tSrc;
-    for (let c = bs.head(bs.bucket(orig.src, orig.srcPort, orig.proto)); c >= 0; c = bs.nextOf(c)) {
+    for (let i = bs.head(bs.bucket(orig.src, orig.srcPort, orig.proto)); i >= 0; i = bs.nextOf(i)) {
+      const c = bs.ctOf(i);
       ops.tuple(c, Dir.Original, s);
       if (s.proto !== orig.proto || s.family !== orig.family || s.srcPort !== orig.srcPort) continue;
       if (!addrEqual(s.src, orig.src)) continue;
@@ -534,8 +555,11 @@ export class Nat {
 
   /** Linux nf_nat_oif_changed: a MASQUERADEd connection's original direction leaves by another interface. */
   private oifChanged(ct: number, ctinfo: number, hook: number, outIf: number): boolean {
-    if (hook !== Hook.Postrouting || ctinfo >= 3 || ct >= this.masqIndex.length) return false;
-    const m = this.masqIndex[ct];
+    // fast path: no MASQUERADE connection at all
+    if (this.masqCount === 0 || hook !== Hook.Postrouting || ctinfo >= 3) return false;
+    const i = sideIndex(ct);
+    if (i >= this.masqIndex.length) return false;
+    const m = this.masqIndex[i];
     return m !== 0 && m !== outIf + 1;
   }
 

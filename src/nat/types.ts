@@ -3,11 +3,20 @@
  * (`NatConntrack`), where its randomness comes from (`NatRandom`), and how the engine hands it the nat
  * table of a hook (`NatTableRunner`).
  *
- * The connection tracker implements NatConntrack over its own tables (an adapter of a few lines); tests
- * use a small fake. Hot path: implementations must not allocate.
+ * ctnat's Conntrack (src/conntrack) implements NatConntrack as it is; tests use a small fake. Hot path:
+ * implementations must not allocate.
  */
 import type { Skb } from "../core/skb.js";
 import type { Tuple } from "../core/tuple.js";
+
+/**
+ * sideIndex: the dense index NAT uses for its per-entry side arrays, from a conntrack entry id (Conntrack's
+ * ids are the slot, with bit 24 (CT_V6) set for IPv6 entries; the index interleaves the two families, so
+ * side arrays need 2 * max(capacity(4), capacity(6)) elements).
+ */
+export function sideIndex(ct: number): number {
+  return ((ct & 0xffffff) << 1) | ((ct >>> 24) & 1);
+}
 
 /**
  * NatConntrack: the connection-table services Linux's NAT core uses (nf_conntrack_core.c), by entry
@@ -22,26 +31,28 @@ export interface NatConntrack {
   /** Set (OR in) IPS_* status bits (SRC_NAT, DST_NAT, SRC_NAT_DONE, DST_NAT_DONE). */
   setStatus(ct: number, bits: number): void;
   /**
-   * Replace the reply tuple of an unconfirmed entry (Linux nf_conntrack_alter_reply); the entry's
-   * hash position for the reply direction is decided at confirm time from this tuple.
+   * Overwrite the tuple of direction `dir` of an UNCONFIRMED entry; NAT uses it for the reply
+   * direction (Linux nf_conntrack_alter_reply). Returns false if the entry cannot be changed.
    */
-  alterReply(ct: number, reply: Tuple): void;
+  setTuple(ct: number, dir: number, t: Tuple): boolean;
   /**
-   * Linux nf_conntrack_tuple_taken: whether a live (unexpired) confirmed entry other than `ignoredCt`
-   * holds `tuple` in either direction, except an entry whose ORIGINAL tuple equals the ORIGINAL tuple of
-   * `ignoredCt` (the same flow seen twice; left to clash resolution). `ignoredCt` may be -1.
+   * Linux nf_conntrack_tuple_taken: whether a live (unexpired) confirmed entry other than `ignoreCt`
+   * holds `t` in either direction, except an entry whose ORIGINAL tuple equals the ORIGINAL tuple of
+   * `ignoreCt` (the same flow seen twice; left to clash resolution). `ignoreCt` may be -1.
    */
-  tupleTaken(tuple: Tuple, ignoredCt: number): boolean;
+  tupleTaken(t: Tuple, ignoreCt: number): boolean;
   /**
-   * Linux nf_conntrack_find_get: the live confirmed entry holding `tuple` in some direction, encoded as
-   * `(ct << 1) | dir`, or -1 when there is none.
+   * Linux nf_conntrack_find_get: the live confirmed entry holding `t` in some direction, or -1; the
+   * direction that matched is left in `foundDir`.
    */
-  findTuple(tuple: Tuple): number;
-  /** TCP conntrack state (TcpCtState numbering = Linux enum tcp_conntrack) or 0 for other protocols. */
+  findTuple(t: Tuple): number;
+  /** Direction (Dir.Original / Dir.Reply) of the tuple the last successful findTuple matched. */
+  readonly foundDir: number;
+  /** TCP conntrack state (Linux enum tcp_conntrack numbering: SYN_SENT 1 ... TIME_WAIT 7, CLOSE 8). */
   tcpState(ct: number): number;
-  /** TCP `seen[dir].td_end` (int32) of the entry; 0 for other protocols. */
-  tcpTdEnd(ct: number, dir: number): number;
-  /** Linux nf_ct_kill: remove the entry now (destroy notification follows); false if already dying. */
+  /** TCP `seen[dir].td_end` (int32) of the entry. */
+  tcpSeenEnd(ct: number, dir: number): number;
+  /** Linux nf_ct_kill: remove the entry now (the destroy notification follows); false if already dying. */
   kill(ct: number): boolean;
 }
 

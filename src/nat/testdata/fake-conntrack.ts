@@ -71,10 +71,11 @@ export class FakeConntrack implements NatConntrack {
   setStatus(ct: number, bits: number): void {
     this.entries[ct].status |= bits;
   }
-  alterReply(ct: number, reply: Tuple): void {
+  setTuple(ct: number, dir: number, t: Tuple): boolean {
     const e = this.entries[ct];
-    if ((e.status & IPS.CONFIRMED) !== 0) throw new Error("alterReply on a confirmed entry");
-    e.reply.copyFrom(reply);
+    if ((e.status & IPS.CONFIRMED) !== 0) throw new Error("setTuple on a confirmed entry");
+    (dir === Dir.Original ? e.orig : e.reply).copyFrom(t);
+    return true;
   }
   tupleTaken(tuple: Tuple, ignoredCt: number): boolean {
     const h = this.hash.get(tupleKey(tuple));
@@ -84,13 +85,17 @@ export class FakeConntrack implements NatConntrack {
     if (ignoredCt >= 0 && this.entries[other].orig.equals(this.entries[ignoredCt].orig)) return false;
     return true;
   }
+  foundDir = 0;
   findTuple(tuple: Tuple): number {
-    return this.hash.get(tupleKey(tuple)) ?? -1;
+    const h = this.hash.get(tupleKey(tuple));
+    if (h === undefined) return -1;
+    this.foundDir = h & 1;
+    return h >> 1;
   }
   tcpState(ct: number): number {
     return this.entries[ct].tcpState;
   }
-  tcpTdEnd(ct: number, dir: number): number {
+  tcpSeenEnd(ct: number, dir: number): number {
     return this.entries[ct].tdEnd[dir];
   }
   kill(ct: number): boolean {

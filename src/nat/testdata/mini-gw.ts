@@ -133,8 +133,8 @@ export class MiniGw {
       invertTuple(this.t, this.t2);
       const h = this.ct.findTuple(this.t);
       if (h >= 0) {
-        skb.ct = h >> 1;
-        skb.ctInfo = (h & 1) === Dir.Reply ? CtInfo.RelatedReply : CtInfo.Related;
+        skb.ct = h;
+        skb.ctInfo = this.ct.foundDir === Dir.Reply ? CtInfo.RelatedReply : CtInfo.Related;
       } else if (this.dropInvalid) {
         return null;
       }
@@ -142,8 +142,8 @@ export class MiniGw {
       tupleOfInfo(pi, this.t);
       const h = this.ct.findTuple(this.t);
       if (h >= 0) {
-        skb.ct = h >> 1;
-        skb.ctInfo = (h & 1) === Dir.Reply ? CtInfo.EstablishedReply : CtInfo.Established;
+        skb.ct = h;
+        skb.ctInfo = this.ct.foundDir === Dir.Reply ? CtInfo.EstablishedReply : CtInfo.Established;
       } else {
         skb.ct = this.ct.create(this.t, pi.proto === IPPROTO.TCP ? 1 : 0, pi.proto === IPPROTO.TCP ? 1 : 0);
         skb.ctInfo = CtInfo.New;
