@@ -17,7 +17,8 @@ import {
   parseCounters,
   Renamer,
 } from "../support/oracle.js";
-import { checksumAdjust, computeL4Checksum, layers } from "../support/packet.js";
+import { checksumAdjust, checksumProblems, computeL4Checksum, layers } from "../support/packet.js";
+import { renameCapture } from "../support/rename-inputs.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/kernel");
 const MASQ_TCP = join(FIXTURES, "masq-tcp");
@@ -334,5 +335,25 @@ describe("oracle comparator", () => {
     assert.equal(t.policies.get("INPUT"), "DROP [1:2]");
     assert.equal(t.policies.has("mychain"), false);
     assert.deepEqual(t.rules.get("INPUT"), [["-A INPUT -j mychain", "[3:4]"]]);
+  });
+
+  test("renamings carry back into the inputs with checksums kept right", () => {
+    const file = join(MASQ_TCP, "in/wan0.pcap");
+    const before = readPackets(file);
+    const renamed = readCaptureBytes(
+      renameCapture(new Uint8Array(readFileSync(file)), [
+        { context: "", proto: 6, addr: "10.77.2.1", remote: "10.77.2.2.8000", kernel: 40001, ctnat: 50001 },
+      ]),
+    );
+    assert.equal(renamed.length, before.length);
+    let changed = 0;
+    for (let i = 0; i < before.length; i++) {
+      const was = portOf(before[i].l3, 2);
+      assert.equal(portOf(renamed[i].l3, 2), was === 40001 ? 50001 : was);
+      assert.equal(renamed[i].time, before[i].time);
+      assert.equal(checksumProblems(renamed[i].l3), "");
+      if (was === 40001) changed++;
+    }
+    assert.ok(changed > 0);
   });
 });

@@ -116,6 +116,10 @@ export interface CounterDiff {
 export interface Rename {
   /** protocol name and the address pair/port the value belongs to */
   context: string;
+  /** the binding itself: protocol number, the address the value belongs to, the other endpoint */
+  proto: number;
+  addr: string;
+  remote: string;
   kernel: number;
   ctnat: number;
 }
@@ -182,6 +186,9 @@ export class Renamer {
       if (k !== c)
         this.applied.push({
           context: `${protoName(proto, addr.includes(":") ? 6 : 4)} ${addr} ${context}`,
+          proto,
+          addr,
+          remote: context,
           kernel: k,
           ctnat: c,
         });
@@ -197,7 +204,7 @@ export class Renamer {
 
 // ---- packets --------------------------------------------------------------------------------------
 
-interface RenameField {
+export interface RenameField {
   /** offset of the 16-bit value in the packet */
   off: number;
   proto: number;
@@ -216,7 +223,7 @@ const ECHO_REQ_V4 = new Set([8, 13, 15, 17]);
 const ECHO_REP_V4 = new Set([0, 14, 16, 18]);
 
 /** The fields of packet `b` (layers `L`) that renaming may touch; `base` offsets inner packets. */
-function renameFields(b: Uint8Array, L: Layers, base: number, inner: boolean, out: RenameField[]): void {
+export function renameFields(b: Uint8Array, L: Layers, base: number, inner: boolean, out: RenameField[]): void {
   const o = L.l4Off;
   if (o < 0) return;
   const at = base + o;
