@@ -202,15 +202,9 @@ function parseChainLine(
     }
     return;
   }
-  if (pol.text !== "-") {
-    err(
-      `bad policy '${pol.text}' for user chain ${name}: only built-in chains have a policy ('-')`,
-      lineNo,
-      pol.column,
-    );
-  }
+  // iptables-nft ignores a policy given to a user chain, and a repeated declaration
   checkChainName(name, lineNo, tokens[0]!.column, err);
-  if (t.byName.has(name)) err(`chain '${name}' already exists`, lineNo, tokens[0]!.column);
+  if (t.byName.has(name)) return;
   const c = new ChainDef(name, -1, -1);
   c.line = lineNo;
   addChain(t, c);
@@ -226,7 +220,7 @@ function checkChainName(
   if (name.startsWith("-") || name === "!") err(`chain name '${name}' is not allowed`, lineNo, col);
   if (HOOK_NAMES.includes(name))
     err(`'${name}' is a built-in chain name, not valid for a user chain here`, lineNo, col);
-  if (name in STANDARD || name === "RETURN" || name === "QUEUE" || isTargetName(name)) {
+  if (name in STANDARD || name === "RETURN" || name === "QUEUE") {
     err(`chain name '${name}' clashes with a target name`, lineNo, col);
   }
 }
@@ -489,6 +483,9 @@ class LineParser implements ParseCtx {
               this.failAt(p ?? t, "-P needs a policy: ACCEPT or DROP");
             }
             chain.policy = STANDARD[p.text]!;
+            // iptables-nft: -P sets the policy with fresh counters
+            chain.pcnt = 0;
+            chain.bcnt = 0;
             if (this.toksPos < toks.length)
               this.failAt(toks[this.toksPos]!, `unexpected '${toks[this.toksPos]!.text}' after -P`);
             return null;

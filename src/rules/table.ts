@@ -399,7 +399,15 @@ export function compileTable(def: TableDef, opts: CompileOptions): CompiledTable
       }
     }
   }
-  // loops (the kernel refuses rulesets whose jumps form a loop)
+  // loops: nf_tables refuses jumps that form a loop among chains reached from a built-in chain
+  // (chains no built-in chain reaches are not validated, loops among them included)
+  const reached = new Uint8Array(t.chains.length);
+  const mark = (c: number): void => {
+    if (reached[c]) return;
+    reached[c] = 1;
+    for (const e of edges[c]!) mark(e.to);
+  };
+  for (let c = 0; c < t.chains.length; c++) if (t.chains[c]!.hook >= 0) mark(c);
   const color = new Uint8Array(t.chains.length);
   const visit = (c: number): void => {
     color[c] = 1;
@@ -415,7 +423,7 @@ export function compileTable(def: TableDef, opts: CompileOptions): CompiledTable
     }
     color[c] = 2;
   };
-  for (let c = 0; c < t.chains.length; c++) if (color[c] === 0) visit(c);
+  for (let c = 0; c < t.chains.length; c++) if (color[c] === 0 && reached[c]) visit(c);
   // reachability and nesting depth from each built-in chain
   const depthSeen = new Int32Array(t.chains.length).fill(-1);
   for (let c = 0; c < t.chains.length; c++) {

@@ -277,7 +277,8 @@ export class ConntrackMatch extends Match {
     const addr = (a: AddrSpec): string => {
       const len = maskPrefixLen(this.family, a.mask);
       const full = this.family === 4 ? 32 : 128;
-      return ` ${formatAddr(this.family, a.addr)}${len === full ? "" : formatMaskSuffix(this.family, a.mask)}`;
+      // iptables 1.8.9 prints no mask at all for a non-contiguous one (observed on the reference machine)
+      return ` ${formatAddr(this.family, a.addr)}${len === full || len < 0 ? "" : formatMaskSuffix(this.family, a.mask)}`;
     };
     const ports = (name: string, at: number): string => {
       const lo = this.ports[at]!;

@@ -108,7 +108,7 @@ export function createMatch(name: string, family: number): Match | null {
 
 /** isKnownUnsupportedMatch: iptables has it, ctnat does not. */
 export function isKnownUnsupportedMatch(name: string): boolean {
-  return KNOWN_UNSUPPORTED.has(name) || MATCHES.has(name);
+  return KNOWN_UNSUPPORTED.has(name);
 }
 
 export {

@@ -34,8 +34,8 @@ export class CommentMatch extends Match {
   parse(_o: string, arg: string, _inv: boolean, p: ParseCtx): void {
     if (this.seen) p.fail('comment: option "--comment" can only be used once');
     this.seen = true;
-    if (arg.length > 255) p.failArg("comment: --comment is longer than 255 characters");
-    this.comment = arg;
+    // iptables keeps at most 255 characters (XT_MAX_COMMENT_LEN - 1) and silently drops the rest
+    this.comment = arg.length > 255 ? arg.slice(0, 255) : arg;
   }
   override finalCheck(p: ParseCtx): void {
     if (!this.seen) p.fail('comment: option "--comment" must be specified');

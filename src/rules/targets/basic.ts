@@ -101,7 +101,7 @@ const LOG_LEVELS: readonly [string, number][] = [
   ["panic", 0],
   ["warning", 4],
   ["warn", 4],
-  ["err", 3],
+  
 ];
 const LOG_TCPSEQ = 0x01;
 const LOG_TCPOPT = 0x02;
@@ -138,9 +138,9 @@ export class LogTarget extends Target {
         return;
       }
       case "log-prefix":
-        if (arg.length > 29) p.failArg(`maximum prefix length 29 for --log-prefix ('${arg}')`);
         if (arg.length === 0) p.failArg("no prefix specified for --log-prefix");
-        this.prefix = arg;
+        // iptables warns and keeps the first 29 characters
+        this.prefix = arg.length > 29 ? arg.slice(0, 29) : arg;
         return;
       case "log-tcp-sequence":
         this.logflags |= LOG_TCPSEQ;
@@ -196,7 +196,8 @@ export class NflogTarget extends Target {
   prefix = "";
   size = 0;
   hasSize = false;
-  threshold = 1;
+  /** 0: not given (iptables prints it whenever it was given, even as 1) */
+  threshold = 0;
   private seen = 0;
   parse(o: string, arg: string, _inv: boolean, p: ParseCtx): void {
     switch (o) {
@@ -208,8 +209,7 @@ export class NflogTarget extends Target {
       }
       case "nflog-prefix":
         if (arg.length === 0) p.failArg("NFLOG: --nflog-prefix must not be empty");
-        if (arg.length > 63) p.failArg("NFLOG: --nflog-prefix is longer than 63 characters");
-        this.prefix = arg;
+        this.prefix = arg.length > 63 ? arg.slice(0, 63) : arg;
         return;
       case "nflog-range":
         // iptables: "--nflog-range has never worked and is no longer supported" (accepted, ignored)
@@ -243,7 +243,7 @@ export class NflogTarget extends Target {
     if (this.prefix !== "") s += ` ${prefix}nflog-prefix ${quoteForSave(this.prefix)}`;
     if (this.group !== 0) s += ` ${prefix}nflog-group ${this.group}`;
     if (this.hasSize) s += ` ${prefix}nflog-size ${this.size}`;
-    if (this.threshold !== 1) s += ` ${prefix}nflog-threshold ${this.threshold}`;
+    if (this.threshold !== 0) s += ` ${prefix}nflog-threshold ${this.threshold}`;
     return s;
   }
   save(): string {
