@@ -151,6 +151,12 @@ function replayFixture(fx: Fixture): string[] {
   const ifaces = NatInterfaces.fromIpJson(JSON.parse(readFileSync(join(dir, "addr.json"), "utf8")));
   const gw = new MiniGw(ifaces, fx.table, 7);
   gw.dropInvalid = fx.dropInvalid === true;
+  for (const [fam, file] of [
+    [4, "route.json"],
+    [6, "route6.json"],
+  ] as const) {
+    if (existsSync(join(dir, file))) gw.addRoutes(fam, JSON.parse(readFileSync(join(dir, file), "utf8")));
+  }
   const ctText = existsSync(join(dir, "conntrack.txt")) ? readFileSync(join(dir, "conntrack.txt"), "utf8") : "";
   gw.steer(ctText);
   const names = ["lan0", "wan0"];
@@ -230,6 +236,10 @@ describe("kernel: whole recordings through the NAT hooks", () => {
       },
     });
     assert.deepEqual(problems, []);
+  });
+
+  test("nat-masq-addr: MASQUERADE's address per next hop / subnet (IPv4) and by RFC 6724 rules (IPv6)", () => {
+    assert.deepEqual(replayFixture({ dir: "nat-masq-addr", table: masqueradeOnWan }), []);
   });
 
   test("nat-masq-clash (project fixture): clashing ports and ids move within Linux's bands", () => {

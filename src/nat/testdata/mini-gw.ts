@@ -7,7 +7,7 @@
 import { CtInfo, Dir, Hook, IPPROTO, Verdict } from "../../core/netfilter.js";
 import { Skb } from "../../core/skb.js";
 import { Tuple } from "../../core/tuple.js";
-import type { NatInterfaces } from "../iface.js";
+import { type NatInterfaces, parseIpv4, parseIpv6 } from "../iface.js";
 import { Nat } from "../nat.js";
 import { formatAddr, invertTuple } from "../tuple-ops.js";
 import { FakeConntrack, SeqRandom } from "./fake-conntrack.js";
@@ -46,6 +46,31 @@ export class MiniGw {
   readonly table: NatTable;
   /** drop packets without a connection (ctstate INVALID) instead of forwarding them */
   dropInvalid = false;
+  /** routes from `ip -j route` / `ip -j -6 route` (longest prefix wins; connected prefixes come first) */
+  readonly routes: { family: number; net: Int32Array; plen: number; gw: Int32Array | null; ifindex: number }[] = [];
+
+  /** addRoutes: routes as `ip -j route` prints them (dst "default" or prefix, optional gateway, dev) */
+  addRoutes(family: 4 | 6, json: { dst: string; gateway?: string; dev: string }[]): void {
+    for (const r of json) {
+      const f = this.ifaces.byName(r.dev);
+      if (f === undefined) continue;
+      let net = new Int32Array(4);
+      let plen = 0;
+      if (r.dst !== "default") {
+        const [a, l] = r.dst.split("/");
+        plen = l === undefined ? (family === 4 ? 32 : 128) : Number(l);
+        if (family === 4) net[0] = parseIpv4(a);
+        else net = parseIpv6(a);
+      }
+      const gw =
+        r.gateway === undefined
+          ? null
+          : family === 4
+            ? Int32Array.of(parseIpv4(r.gateway), 0, 0, 0)
+            : parseIpv6(r.gateway);
+      this.routes.push({ family, net, plen, gw, ifindex: f.ifindex });
+    }
+  }
   /** interface index -> list of [network words, prefix length, family] it reaches */
   constructor(ifaces: NatInterfaces, table: NatTable, seed = 1) {
     this.ifaces = ifaces;
@@ -153,7 +178,23 @@ export class MiniGw {
     const run = (s: Skb, hook: number): number => this.table(this, s, hook);
     skb.hook = Hook.Prerouting;
     if (this.nat.hook(skb, Hook.Prerouting, run) !== Verdict.Accept) return this.drop(skb, isNew);
-    const outIf = this.route(pi.family, pi.dst);
+    let outIf = this.route(pi.family, pi.dst);
+    if (outIf === -2) return this.drop(skb, isNew); // local delivery: not modelled
+    skb.nextHop.fill(0);
+    let best = -1;
+    for (const r of this.routes) {
+      if (r.family !== pi.family || r.plen < best) continue;
+      let ok = true;
+      for (let i = 0, left = r.plen; i < 4 && left > 0; i++, left -= 32) {
+        const m = left >= 32 ? -1 : (-1 << (32 - left)) | 0;
+        if (((r.net[i] ^ pi.dst[i]) & m) !== 0) ok = false;
+      }
+      if (!ok) continue;
+      best = r.plen;
+      outIf = r.ifindex;
+      if (r.gw !== null) skb.nextHop.set(r.gw);
+      else skb.nextHop.fill(0);
+    }
     if (outIf < 0) return this.drop(skb, isNew);
     skb.outIf = outIf;
     skb.hook = Hook.Postrouting;
