@@ -54,7 +54,7 @@ export class MiniGw {
     for (const r of json) {
       const f = this.ifaces.byName(r.dev);
       if (f === undefined) continue;
-      let net = new Int32Array(4);
+      let net: Int32Array = new Int32Array(4);
       let plen = 0;
       if (r.dst !== "default") {
         const [a, l] = r.dst.split("/");
