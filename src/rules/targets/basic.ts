@@ -101,7 +101,6 @@ const LOG_LEVELS: readonly [string, number][] = [
   ["panic", 0],
   ["warning", 4],
   ["warn", 4],
-  
 ];
 const LOG_TCPSEQ = 0x01;
 const LOG_TCPOPT = 0x02;
