@@ -10,11 +10,9 @@ import { listEntries } from "../conntrack/format.js";
 import type { IfaceView, TargetEnv } from "../core/env.js";
 import type { NatRange } from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
-import type { Tuple } from "../core/tuple.js";
 import { IFA_F, NatInterfaces } from "../nat/iface.js";
 import { Nat } from "../nat/nat.js";
 import { masquerade, redirect } from "../nat/targets.js";
-import type { NatConntrack } from "../nat/types.js";
 import { ADDRTYPE, type AddrTypeView } from "../rules/env.js";
 import { emptyRuleset, loadRuleset, type Ruleset } from "../rules/ruleset.js";
 import { RuleEnv } from "../rules/types.js";
@@ -152,26 +150,6 @@ function routeTypeBits(t: number): number {
   }
 }
 
-/** the Conntrack seen through NAT's interface */
-function natConntrack(c: Conntrack): NatConntrack {
-  return {
-    tuple: (ct, dir, out) => c.tuple(ct, dir, out),
-    status: (ct) => c.status(ct),
-    setStatus: (ct, bits) => c.setStatus(ct, bits),
-    alterReply: (ct, reply: Tuple) => {
-      c.setTuple(ct, 1, reply);
-    },
-    tupleTaken: (t, ignored) => c.tupleTaken(t, ignored),
-    findTuple: (t) => {
-      const ct = c.findTuple(t);
-      return ct < 0 ? -1 : ct * 2 + c.foundDir;
-    },
-    tcpState: (ct) => c.tcpState(ct),
-    tcpTdEnd: (ct, dir) => c.tcpSeenEnd(ct, dir),
-    kill: (ct) => c.kill(ct),
-  };
-}
-
 function natInterfaces(ifaces: readonly NetIface[]): NatInterfaces {
   const n = new NatInterfaces();
   for (const f of [...ifaces].sort((a, b) => a.ifindex - b.ifindex)) {
@@ -191,6 +169,42 @@ function natInterfaces(ifaces: readonly NetIface[]): NatInterfaces {
   return n;
 }
 
+/**
+ * Extensions whose kernel side registers connection tracking for their family (their checkentry calls
+ * nf_ct_netns_get), and so does the nat table. Without any of them Linux does not track connections of
+ * that family at all (and does not reassemble fragments for conntrack): the table stays empty.
+ */
+const CONNTRACK_USERS = new Set([
+  "conntrack",
+  "state",
+  "connmark",
+  "CONNMARK",
+  "CT",
+  "NOTRACK",
+  "helper",
+  "connbytes",
+  "connlimit",
+  "connlabel",
+  "cluster",
+  "CONNSECMARK",
+  "SNAT",
+  "DNAT",
+  "MASQUERADE",
+  "REDIRECT",
+  "NETMAP",
+]);
+
+/** rulesetNeedsConntrack: whether loading this ruleset makes Linux track connections of its family. */
+export function rulesetNeedsConntrack(rs: Ruleset): boolean {
+  if (rs.tables[2] != null) return true; // the nat table registers NAT, which needs conntrack
+  for (const t of rs.tables) {
+    if (t == null) continue;
+    for (const ms of t.matches) for (const m of ms) if (CONNTRACK_USERS.has(m.name)) return true;
+    for (const tg of t.targets) if (tg !== null && CONNTRACK_USERS.has(tg.name)) return true;
+  }
+  return false;
+}
+
 /** A stack that answers nothing (until src/stack is wired). */
 const SILENT_STACK: StackPort = {
   answer: () => 0,
@@ -207,9 +221,10 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
   const fib = new Fib(cfg.ifaces, cfg.routes4, cfg.routes6);
   const rng = new SeededRandom(cfg.seed);
   const conntrack = new Conntrack({ config: ctConfigFromSysctl(sysctl), seed: cfg.seed });
-  const nat = new Nat(natConntrack(conntrack), rng, { hashSeed: cfg.seed ^ 0x5eed });
+  const nat = new Nat(conntrack, rng, { hashSeed: cfg.seed ^ 0x5eed });
   conntrack.setDestroyHook((ct) => nat.onDestroy(ct));
-  conntrack.setCapacityHook((_family, capacity) => nat.ensureCapacity(capacity));
+  conntrack.setCapacityHook(() => nat.ensureCapacity(2 * Math.max(conntrack.capacity(4), conntrack.capacity(6))));
+  nat.ensureCapacity(2 * Math.max(conntrack.capacity(4), conntrack.capacity(6)));
   const natIfaces = natInterfaces(cfg.ifaces);
   const ifaceNames = new IfaceNames(cfg.ifaces);
 
@@ -240,6 +255,8 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
     stack: SILENT_STACK,
     sink: cfg.sink,
     options: {
+      track4: rulesetNeedsConntrack(rules4),
+      track6: rulesetNeedsConntrack(rules6),
       ipForward: fileGiven ? sysctlInt(sysctl, "net.ipv4.ip_forward", 0) !== 0 : true,
       ip6Forward: fileGiven ? sysctlInt(sysctl, "net.ipv6.conf.all.forwarding", 0) !== 0 : true,
     },

@@ -60,6 +60,9 @@ export interface GatewayTracer {
 
 /** Settings the pipeline reads (from sysctls). */
 export interface GatewayOptions {
+  /** whether connections of the family are tracked at all (Linux registers conntrack on demand) */
+  track4: boolean;
+  track6: boolean;
   ipForward: boolean;
   ip6Forward: boolean;
   /** extra packets the gateway may queue while handling one (REJECT + errors); default 8 */
@@ -220,6 +223,7 @@ export class Gateway {
   }
 
   private conntrackIn(skb: Skb, hook: number): number {
+    if (skb.pi.family === 4 ? !this.opts.track4 : !this.opts.track6) return Verdict.Accept;
     let v = this.ct.in(skb, hook);
     if (v === Verdict.Repeat) v = this.ct.in(skb, hook);
     if (this.tracer !== null) this.tracer.conntrack(skb);
@@ -356,7 +360,7 @@ export class Gateway {
       this.hookDrop(skb, v);
       return;
     }
-    if (this.ct.confirm(skb) !== Verdict.Accept) {
+    if (skb.ct >= 0 && this.ct.confirm(skb) !== Verdict.Accept) {
       this.drop(skb, Fate.ConntrackDrop);
       return;
     }
@@ -401,7 +405,7 @@ export class Gateway {
       this.hookDrop(skb, v);
       return;
     }
-    if (this.ct.confirm(skb) !== Verdict.Accept) {
+    if (skb.ct >= 0 && this.ct.confirm(skb) !== Verdict.Accept) {
       this.drop(skb, Fate.ConntrackDrop);
       return;
     }

@@ -16,12 +16,12 @@
  * Needs a built ctnat (`npm run build`); no root.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compareReplay, formatReport, type OracleReport, type Rename } from "../../test/support/oracle.js";
-import { renameCapture } from "../../test/support/rename-inputs.js";
+import { formatReport } from "../../test/support/oracle.js";
+import { runScenario, type ScenarioRun } from "../../test/support/scenario.js";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -51,29 +51,19 @@ function main(argv: string[]): number {
   for (const fx of fixtures) {
     const name = relative(REPO, fx);
     const work = mkdtempSync(join(tmpdir(), "ctnat-check-"));
-    let out = "";
-    let rep: OracleReport | undefined;
     let error = "";
-    let renames: Rename[] = [];
-    let inputs = join(fx, "in");
-    for (let pass = 0; pass < 3; pass++) {
-      out = join(work, `out-${pass}`);
-      const r = spawnSync(join(REPO, "bin/ctnat"), replayArgs(fx, out, inputs), { encoding: "utf8" });
-      if (r.status !== 0) {
-        error = `ctnat replay exited ${r.status}: ${(r.stderr || r.stdout).trim()}`;
-        break;
-      }
-      rep = compareReplay(fx, out);
-      const known = new Set(renames.map((n) => `${n.proto}|${n.addr}|${n.remote}|${n.kernel}`));
-      const fresh = rep.renames.filter((n) => !known.has(`${n.proto}|${n.addr}|${n.remote}|${n.kernel}`));
-      if (rep.equal || fresh.length === 0) break;
-      renames = [...renames, ...fresh];
-      inputs = join(work, `in-${pass + 1}`);
-      mkdirSync(inputs);
-      for (const p of readdirSync(join(fx, "in"))) {
-        writeFileSync(join(inputs, p), renameCapture(new Uint8Array(readFileSync(join(fx, "in", p))), renames));
-      }
+    let run: ScenarioRun | undefined;
+    try {
+      run = runScenario(fx, work, (inputs, out) => {
+        const r = spawnSync(join(REPO, "bin/ctnat"), replayArgs(fx, out, inputs), { encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`ctnat replay exited ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+      });
+    } catch (e) {
+      error = (e as Error).message;
     }
+    const rep = run?.report;
+    const out = run?.out ?? work;
+    const renames = run?.renames ?? [];
     if (error || !rep) {
       failed++;
       process.stdout.write(`FAIL ${name}: ${error}\n`);
