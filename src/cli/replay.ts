@@ -11,8 +11,10 @@ import { type NetIface, type NetRoute, parseIpAddrJson, parseIpRouteJson } from 
 import type { GatewaySink } from "../engine/ports.js";
 import { type ReplayCounters, Replayer, type ReplayInput } from "../engine/replay.js";
 import { parseSysctl, type Sysctls } from "../engine/sysctl.js";
-import { AtomicFile, CaptureFileReader, PcapFileWriter } from "../io/capture-file.js";
+import { formatTraceComment, formatTraceText } from "../engine/trace.js";
+import { AtomicFile, CaptureFileReader, PcapFileWriter, PcapngFileWriter } from "../io/capture-file.js";
 import { linkTypeName } from "../pcap/link-type.js";
+import { PacketDirection } from "../pcap/record.js";
 import { isSupportedLinkType, LINKTYPE_RAW } from "../wire/link.js";
 import { formatSummary } from "./summary.js";
 
@@ -145,6 +147,7 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
   const outputs: { name: string; packets: number; bytes: number }[] = [];
   const outIndex = new Map<number, number>();
   let local: PcapFileWriter | null = null;
+  let pngAbort: (() => void) | null = null;
   let replayer: Replayer | null = null;
   const files: AtomicFile[] = [];
 
@@ -168,6 +171,20 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
     }
     local = new PcapFileWriter(join(outDir, "local.pcap"), { linkType: LINKTYPE_RAW, nanosecond: true });
     const localW = local;
+    // --pcapng: every packet in and out in one file, traces as comments
+    let png: PcapngFileWriter | null = null;
+    const pngIf = new Map<number, number>();
+    const held: { ifindex: number; bytes: Uint8Array; dir: number; comment: string }[] = [];
+    let heldInput: { ifindex: number; bytes: Uint8Array } | null = null;
+    const generatedComments: string[] = [];
+    if (opts.pcapng) {
+      png = new PcapngFileWriter(opts.pcapng, { application: "ctnat replay" });
+      const p = png;
+      pngAbort = () => p.abort();
+      for (const f of ifaces)
+        if (!f.loopback)
+          pngIf.set(f.ifindex, png.addInterface({ name: f.name, linkType: LINKTYPE_RAW, nanosecond: true }));
+    }
     const sink: GatewaySink = {
       transmit(ifindex, buf, off, len) {
         const w = writers.get(ifindex);
@@ -176,6 +193,8 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
         const o = outputs[outIndex.get(ifindex)!];
         o.packets++;
         o.bytes += len;
+        if (png !== null)
+          held.push({ ifindex, bytes: buf.slice(off, off + len), dir: PacketDirection.Out, comment: "" });
       },
       deliver(_ifindex, buf, off, len) {
         if (replayer !== null) localW.write(buf, off, len, replayer.nowSec, replayer.nowNsec);
@@ -185,13 +204,77 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
       ifaces,
       routes4,
       routes6,
-      sysctl,
+      sysctl: opts.sysctl ? sysctl : null,
       rules4: opts.rules ? { text: readText(opts.rules, "IPv4 ruleset"), file: opts.rules } : null,
       rules6: opts.rules6 ? { text: readText(opts.rules6, "IPv6 ruleset"), file: opts.rules6 } : null,
       seed,
       sink,
     });
+    // --trace / --pcapng: trace every packet
+    let traceFile: AtomicFile | null = null;
+    let inputComment = "";
+    if (opts.trace || png !== null) {
+      if (opts.trace) {
+        traceFile = new AtomicFile(join(outDir, opts.trace === "json" ? "trace.jsonl" : "trace.txt"));
+        files.push(traceFile);
+      }
+      const enc = new TextEncoder();
+      const json = opts.trace === "json";
+      instance.setTracer(
+        instance.newTracer((t) => {
+          if (traceFile !== null) traceFile.write(enc.encode(json ? `${JSON.stringify(t)}\n` : formatTraceText(t)));
+          if (png !== null) {
+            const text = formatTraceComment(t);
+            if (t.origin === "in") inputComment = text;
+            else generatedComments.push(text);
+          }
+        }),
+      );
+    }
     replayer = new Replayer(instance.gateway, inputs);
+    if (png !== null) {
+      const pw = png;
+      const r = replayer;
+      r.beforeFeed = (ifindex, buf, off, len) => {
+        heldInput = { ifindex, bytes: buf.slice(off, off + len) };
+        inputComment = "";
+        held.length = 0;
+        generatedComments.length = 0;
+      };
+      r.afterFeed = () => {
+        const inp = heldInput;
+        if (inp !== null) {
+          pw.write(
+            pngIf.get(inp.ifindex) ?? 0,
+            inp.bytes,
+            0,
+            inp.bytes.length,
+            r.nowSec,
+            r.nowNsec,
+            inp.bytes.length,
+            PacketDirection.In,
+            inputComment,
+          );
+        }
+        // packets the gateway made are sent after the forwarded one (if any): pair them with their traces
+        const firstGenerated = held.length - generatedComments.length;
+        held.forEach((h, k) => {
+          const comment = k >= firstGenerated && firstGenerated >= 0 ? generatedComments[k - firstGenerated] : "";
+          pw.write(
+            pngIf.get(h.ifindex) ?? 0,
+            h.bytes,
+            0,
+            h.bytes.length,
+            r.nowSec,
+            r.nowNsec,
+            h.bytes.length,
+            h.dir,
+            comment,
+          );
+        });
+        heldInput = null;
+      };
+    }
 
     // run, with progress on a terminal
     let lastReport = Date.now();
@@ -207,6 +290,9 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
     }
     if (progress) process.stderr.write("\r\x1b[K");
     const c = replayer.counters;
+    inputInfo.forEach((x, i) => {
+      x.packets = replayer!.perInput[i];
+    });
     const warnings: string[] = [];
     for (const r of readers) if (r.warning) warnings.push(r.warning);
     if (c.snapCut > 0)
@@ -226,11 +312,13 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
     // everything is written: put it all in place
     for (const w of writers.values()) w.close();
     local.close();
+    png?.close();
     for (const f of files) f.commit();
     return { instance, counters: c, ifaces, inputs: inputInfo, outputs, conntrackText, at, warnings };
   } catch (e) {
     for (const w of writers.values()) w.abort();
     local?.abort();
+    pngAbort?.();
     for (const f of files) f.abort();
     throw e;
   } finally {

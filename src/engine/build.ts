@@ -15,12 +15,14 @@ import { Nat } from "../nat/nat.js";
 import { masquerade, redirect } from "../nat/targets.js";
 import { ADDRTYPE, type AddrTypeView } from "../rules/env.js";
 import { emptyRuleset, loadRuleset, type Ruleset } from "../rules/ruleset.js";
+import type { RuleTracer } from "../rules/table.js";
 import { RuleEnv } from "../rules/types.js";
 import { DstClass, Fib } from "./fib.js";
 import { Gateway, type StackPort } from "./gateway.js";
 import { type NetIface, type NetRoute, RouteType } from "./netconf.js";
 import type { GatewaySink, RulesPort } from "./ports.js";
 import { type Sysctls, sysctlInt } from "./sysctl.js";
+import { type PacketTrace, PathTracer } from "./trace.js";
 
 export interface GatewayConfig {
   ifaces: NetIface[];
@@ -65,6 +67,8 @@ export class GatewayInstance {
   readonly fib: Fib;
   /** LOG / NFLOG lines the rules produced, if a log sink is set */
   onLog: ((skb: Skb, kind: string, prefix: string) => void) | null = null;
+  /** the rules' tracer (set with setTracer) */
+  ruleTracer: RuleTracer | null = null;
 
   constructor(parts: { gateway: Gateway; conntrack: Conntrack; nat: Nat; rules4: Ruleset; rules6: Ruleset; fib: Fib }) {
     this.gateway = parts.gateway;
@@ -73,6 +77,20 @@ export class GatewayInstance {
     this.rules4 = parts.rules4;
     this.rules6 = parts.rules6;
     this.fib = parts.fib;
+  }
+
+  /** setTracer: trace every packet's path (null: off, at no cost) */
+  setTracer(t: PathTracer | null): void {
+    this.gateway.tracer = t;
+    this.ruleTracer = t;
+    this.onLog = t === null ? null : (skb, kind, prefix) => t.log(skb, kind, prefix);
+  }
+
+  /** newTracer: a PathTracer over this gateway's parts, calling `onTrace` with every finished trace */
+  newTracer(onTrace: (t: PacketTrace) => void): PathTracer {
+    const names = new Map<number, string>();
+    for (const f of this.fib.ifaces) names.set(f.ifindex, f.name);
+    return new PathTracer(this.conntrack, this.nat, (i) => names.get(i) ?? (i < 0 ? "-" : `if${i}`), onTrace);
   }
 
   /** conntrackList: `conntrack -L` of the table at `at` (seconds), IPv4 entries then IPv6, one per line */
@@ -243,7 +261,7 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
     active: (table, hook) => rs.hasChain(table, hook),
     run: (table, hook, skb) => {
       env.hotdrop = false;
-      return rs.run(table, hook, skb, env);
+      return rs.run(table, hook, skb, env, instance === null ? null : instance.ruleTracer);
     },
   });
   gateway = new Gateway({

@@ -50,6 +50,11 @@ export class Replayer {
   nowNsec = 0;
   /** time (seconds) of the last record read, NaN before the first */
   lastTime = Number.NaN;
+  /** optional observers around each packet handed to the gateway (tracing, pcapng output) */
+  beforeFeed: ((ifindex: number, buf: Uint8Array, off: number, len: number) => void) | null = null;
+  afterFeed: (() => void) | null = null;
+  /** IP packets handed to the gateway, per input */
+  readonly perInput: Float64Array;
   private readonly gw: Gateway;
   private readonly inputs: readonly ReplayInput[];
   private readonly heads: (CaptureRecord | null)[];
@@ -63,6 +68,7 @@ export class Replayer {
     this.heads = inputs.map(() => null);
     this.lastSec = new Float64Array(inputs.length).fill(-Infinity);
     this.lastNsec = new Float64Array(inputs.length);
+    this.perInput = new Float64Array(inputs.length);
     for (let i = 0; i < inputs.length; i++) this.heads[i] = inputs[i].source.next();
   }
 
@@ -129,10 +135,13 @@ export class Replayer {
       return;
     }
     c.packets++;
+    this.perInput[i]++;
     this.nowSec = rec.tsSec;
     this.nowNsec = rec.tsNsec;
     const pt = li.pktType === LinkPktType.Unknown || li.pktType === LinkPktType.Outgoing ? 0 : li.pktType;
+    if (this.beforeFeed !== null) this.beforeFeed(inp.ifindex, rec.buf, li.l3Off, li.l3Len);
     this.gw.receive(inp.ifindex, rec.buf, li.l3Off, li.l3Len, rec.time, pt);
+    if (this.afterFeed !== null) this.afterFeed();
   }
 }
 

@@ -73,11 +73,12 @@ export function ctStateText(skb: Skb, c: Conntrack): string {
   const state = base === CtInfo.New ? "NEW" : base === CtInfo.Related ? "RELATED" : "ESTABLISHED";
   const dir = skb.ctInfo >= CT_IS_REPLY ? " reply" : "";
   const st = c.status(skb.ct);
-  const tcp = c.l4proto(skb.ct) === 6 ? ` ${TCP_STATE_NAMES[c.tcpState(skb.ct)]}` : "";
-  const flags = [(st & IPS.SRC_NAT) !== 0 ? "SNAT" : "", (st & IPS.DST_NAT) !== 0 ? "DNAT" : ""]
-    .filter((x) => x)
-    .join(",");
-  return `${state}${dir}${tcp}${flags ? ` ${flags}` : ""}`;
+  const notes: string[] = [];
+  if (c.l4proto(skb.ct) === 6) notes.push(`tcp ${TCP_STATE_NAMES[c.tcpState(skb.ct)]}`);
+  if ((st & IPS.SRC_NAT) !== 0) notes.push("SNAT");
+  if ((st & IPS.DST_NAT) !== 0) notes.push("DNAT");
+  if ((st & IPS.ASSURED) !== 0) notes.push("ASSURED");
+  return `${state}${dir}${notes.length > 0 ? ` (${notes.join(", ")})` : ""}`;
 }
 
 export class PathTracer implements GatewayTracer, RuleTracer {
@@ -89,6 +90,8 @@ export class PathTracer implements GatewayTracer, RuleTracer {
   private cur: PacketTrace | null = null;
   private packetNo = 0;
   private natBefore = "";
+  /** the packet created its connection (NEW): its NAT binding is described at the end */
+  private newConn = false;
   /** the rule path within the table being run */
   private pending: TraceStep[] = [];
 
@@ -113,6 +116,7 @@ export class PathTracer implements GatewayTracer, RuleTracer {
       fate: "",
     };
     this.natBefore = this.cur.packet;
+    this.newConn = false;
     this.pending = [];
   }
 
@@ -138,6 +142,7 @@ export class PathTracer implements GatewayTracer, RuleTracer {
   conntrack(skb: Skb): void {
     const t = this.cur;
     if (t === null) return;
+    if (skb.ctInfo === CtInfo.New) this.newConn = true;
     let detail = ctStateText(skb, this.ctab);
     if (skb.ct >= 0) detail += ` [${formatTuple(this.ctab, skb.ct, 0)}]`;
     t.steps.push({ kind: "conntrack", hook: HOOK_NAMES[skb.hook], detail });
@@ -162,7 +167,7 @@ export class PathTracer implements GatewayTracer, RuleTracer {
       t.out = this.ifName(skb.outIf);
       t.sent = formatPacket(skb.pi);
     }
-    if (skb.ct >= 0 && (this.ctab.status(skb.ct) & (IPS.SRC_NAT | IPS.DST_NAT)) !== 0) {
+    if (this.newConn && skb.ct >= 0 && (this.ctab.status(skb.ct) & (IPS.SRC_NAT | IPS.DST_NAT)) !== 0) {
       t.steps.push({ kind: "nat", detail: this.nat.describe(skb.ct) });
     }
     this.cur = null;
@@ -210,12 +215,12 @@ export class PathTracer implements GatewayTracer, RuleTracer {
   }
 
   done(table: CompiledTable, hook: number, verdict: number, hotdrop: boolean): void {
-    if (this.cur === null) return;
+    if (this.cur === null || !hotdrop) return;
     this.pending.push({
       kind: "hook",
       hook: HOOK_NAMES[hook],
       table: table.name,
-      verdict: verdictName(verdict) + (hotdrop ? " (hotdrop: a match could not read the packet)" : ""),
+      verdict: `${verdictName(verdict)} (hotdrop: a match could not read the packet)`,
     });
   }
 }
