@@ -90,9 +90,14 @@ export interface ConntrackOptions {
   initialCapacity?: number;
 }
 
-/** GC: every GC_EVERY packets, look at GC_BATCH slots (amortised, bounded work per packet) */
+/**
+ * GC pacing: every GC_EVERY packets, the collector earns credit in proportion to the packet time
+ * elapsed, enough to visit every slot once per GC_CYCLE of packet time, and spends at most GC_BATCH
+ * slots of it (bounded work per call). Lookups never return expired entries in between.
+ */
 const GC_EVERY = 64;
-const GC_BATCH = 256;
+const GC_BATCH = 2048;
+const GC_CYCLE = 8 * HZ;
 /** Linux early_drop: buckets scanned (NF_CT_EVICTION_RANGE) */
 const EVICTION_RANGE = 8;
 /** Linux confirm: chain length limit, random in [MIN_CHAINLEN, MIN_CHAINLEN + MAX_CHAINLEN) */
@@ -117,6 +122,8 @@ export class Conntrack implements CtView {
   private eventSink: EventSink | null = null;
   private capacityHook: CapacityHook | null = null;
   private gcCountdown = GC_EVERY;
+  private gcLast = 0;
+  private gcCredit = 0;
   private gcFamily = 0;
   private gcCursor = 0;
   /** Linux conntrack_gc_work.early_drop: set when an allocation failed for lack of room */
@@ -289,10 +296,7 @@ export class Conntrack implements CtView {
     }
     this.now = toTicks(skb.now);
     this.hook = hook;
-    if (--this.gcCountdown <= 0) {
-      this.gcCountdown = GC_EVERY;
-      this.gcStep(GC_BATCH);
-    }
+    if (--this.gcCountdown <= 0) this.gcTick();
     const pi = skb.pi;
     if (pi.status !== WireStatus.Ok) return this.invalid(skb, CtReason.BadIpHeader);
     // nf_defrag runs first: a fragment here is one it could not reassemble (no transport header).
@@ -422,7 +426,7 @@ export class Conntrack implements CtView {
   ): number {
     const max = this.cfg.max;
     if (max > 0 && this.v4.count + this.v6.count >= max) {
-      const h = hashTuple(store.seed, src, 0, dst, 0, store.aw, ports, proto);
+      const h = hashTuple(store.seeds, src, 0, dst, 0, store.aw, ports, proto);
       if (!this.earlyDrop(store, h)) {
         this.gcEarlyDrop = true;
         return -1;
@@ -512,13 +516,12 @@ export class Conntrack implements CtView {
     this.reason = CtReason.None;
     const maxChain = MIN_CHAINLEN + this.nextRandom(MAX_CHAINLEN);
     for (let d = 0; d < 2; d++) {
-      const n = slot * 2 + d;
-      if (store.chainLength(n) > maxChain) {
+      const h = this.clashNode(store, slot * 2 + d, slot, maxChain);
+      if (h === -2) {
         this.stats.chaintoolong++;
         this.stats.insertFailed++;
         return this.confirmDrop(skb, store, slot);
       }
-      const h = this.clashNode(store, n, slot);
       if (h >= 0) return this.resolveClash(skb, store, slot, h);
     }
     store.hashNode(slot * 2);
@@ -531,11 +534,14 @@ export class Conntrack implements CtView {
     return Verdict.Accept;
   }
 
-  /** clashNode: a hashed node (not of `slot`) holding node `n`'s tuple; expired holders are reaped */
-  private clashNode(store: CtStore, n: number, slot: number): number {
+  /**
+   * clashNode: a hashed node (not of `slot`) holding node `n`'s tuple, -1 if none, -2 if the chain is
+   * longer than `maxChain`. Expired holders are reaped (as the kernel's gc would have).
+   */
+  private clashNode(store: CtStore, n: number, slot: number, maxChain: number): number {
     for (;;) {
-      const h = store.findNodeTuple(n, slot);
-      if (h < 0) return -1;
+      const h = store.clashWalk(n, slot, maxChain);
+      if (h < 0) return h;
       const hcb = (h >>> 1) * store.stride + store.common;
       if (((store.rec[hcb + W_EXPIRY] - this.now) | 0) > 0) return h;
       this.kill(this.ctId(store, h >>> 1));
@@ -570,7 +576,7 @@ export class Conntrack implements CtView {
     const winner = h >>> 1;
     if (this.canMerge(store, winner, slot)) return this.mergeInto(skb, store, slot, winner);
     // Harder: the reply direction must be unique (or identical to an existing entry's).
-    const h2 = this.clashNode(store, slot * 2 + 1, slot);
+    const h2 = this.clashNode(store, slot * 2 + 1, slot, 1 << 30);
     if (h2 >= 0) {
       if (this.canMerge(store, h2 >>> 1, slot)) return this.mergeInto(skb, store, slot, h2 >>> 1);
       this.stats.drop++;
@@ -656,10 +662,27 @@ export class Conntrack implements CtView {
 
   // ---- garbage collection ------------------------------------------------------------------------
 
+  /** gcTick: the paced collector (see GC_CYCLE) */
+  private gcTick(): void {
+    this.gcCountdown = GC_EVERY;
+    const elapsed = (this.now - this.gcLast) | 0;
+    this.gcLast = this.now;
+    if (elapsed <= 0) {
+      if (elapsed < 0) this.gcCredit = 0;
+      return;
+    }
+    const used = this.v4.used + this.v6.used;
+    this.gcCredit += (used * Math.min(elapsed, GC_CYCLE)) / GC_CYCLE;
+    if (this.gcCredit < 64) return;
+    const n = Math.min(GC_BATCH, Math.floor(this.gcCredit));
+    this.gcCredit = Math.min(this.gcCredit - n, used);
+    this.gcStep(n);
+  }
+
   /**
    * gcStep: look at up to `budget` slots (round robin over both families) and kill the expired
    * entries; after a failed allocation (table full), also evict non-ASSURED and closing entries while
-   * the table is at least 95% full (Linux gc_worker). Called by `in` every 64 packets with 256 slots.
+   * the table is at least 95% full (Linux gc_worker). `in` calls it, paced by packet time.
    */
   gcStep(budget: number): number {
     let killed = 0;
@@ -747,7 +770,7 @@ export class Conntrack implements CtView {
     const ports = ((t.srcPort & 0xffff) << 16) | (t.dstPort & 0xffff);
     const ignoreSlot = ignoreCt >= 0 && this.storeOf(ignoreCt) === store ? ignoreCt & 0xffffff : -1;
     const r = store.rec;
-    let n = store.buckets[hashTuple(store.seed, t.src, 0, t.dst, 0, store.aw, ports, t.proto) & store.bucketMask];
+    let n = store.buckets[hashTuple(store.seeds, t.src, 0, t.dst, 0, store.aw, ports, t.proto) & store.bucketMask];
     while (n !== NIL) {
       const slot = n >>> 1;
       const o = slot * store.stride + (n & 1) * store.node;

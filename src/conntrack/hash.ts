@@ -1,39 +1,65 @@
 /**
- * The seeded tuple hash (the role of Linux `hash_conntrack_raw`, which is a siphash keyed by a random
- * boot-time key): a 32-bit Murmur3-style mix of the tuple's words. The seed comes from the
- * configuration, so a table is deterministic for a given seed, and different seeds spread tuples
- * differently (an attacker who does not know the seed cannot aim at one chain).
+ * The seeded tuple hash (the role of Linux `hash_conntrack_raw`, a siphash keyed by a random boot-time
+ * key). Each 32-bit word of the tuple is XORed with a word of the seed and multiplied by its own odd
+ * constant; the products are XORed and the result goes through a xorshift-multiply finaliser, so that
+ * the bucket index (the low bits) depends on every input bit. The multiplications are independent, so
+ * the hash costs little latency on the packet path. A table is deterministic for a given seed;
+ * different seeds spread tuples differently (not a cryptographic defence against chosen collisions,
+ * as siphash is).
  *
- * hot path: no allocation; int32 arithmetic only.
+ * hot path: no allocation; int32 arithmetic only (every constant is an int32 literal, so V8 keeps the
+ * whole computation in integer registers).
  */
 
-/** mixWord: fold one 32-bit word into the running hash `h` (Murmur3 body step). */
-export function mixWord(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
+const K1 = 0x9e3779b1 | 0;
+const K2 = 0x85ebca77 | 0;
+const K3 = 0xc2b2ae3d | 0;
+const K4 = 0x27d4eb2f | 0;
+const KF = 0x2c1b3c6d | 0;
 
-/** finalMix: Murmur3 finaliser, so that the low bits (the bucket index) depend on every input bit. */
-export function finalMix(h: number): number {
+/** seedWord: the i-th derived seed word (slow path: computed once per table). */
+export function seedWord(seed: number, i: number): number {
+  let h = (seed + Math.imul(i + 1, K1)) | 0;
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
+  h = Math.imul(h, K2);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
+  h = Math.imul(h, K3);
   h ^= h >>> 16;
   return h;
 }
 
+/** finalMix: xorshift-multiply finaliser. */
+export function finalMix(h: number): number {
+  h ^= h >>> 15;
+  h = Math.imul(h, KF);
+  h ^= h >>> 12;
+  h = Math.imul(h, K1);
+  h ^= h >>> 15;
+  return h;
+}
+
+/** hashV4: hash of an IPv4 tuple (source, destination, ports word, protocol) under seed words s0..s3. */
+export function hashV4(
+  s0: number,
+  s1: number,
+  s2: number,
+  src: number,
+  dst: number,
+  ports: number,
+  proto: number,
+): number {
+  return finalMix(
+    Math.imul(src ^ s0, K1) ^ Math.imul(dst ^ s1, K2) ^ Math.imul(ports ^ s2, K3) ^ Math.imul(proto + 1, K4),
+  );
+}
+
 /**
  * hashTuple: hash of a tuple given as address words `a[aOff .. aOff+aw)` (source) and
- * `b[bOff .. bOff+aw)` (destination), the ports word `(src << 16) | dst` and the protocol number.
- * `aw` is 1 for IPv4, 4 for IPv6.
+ * `b[bOff .. bOff+aw)` (destination), the ports word `(src << 16) | dst` and the protocol number;
+ * `aw` is 1 (IPv4) or 4 (IPv6). `seeds` holds 4 derived seed words (see seedWord).
  */
 export function hashTuple(
-  seed: number,
+  seeds: Int32Array,
   a: Int32Array,
   aOff: number,
   b: Int32Array,
@@ -42,14 +68,14 @@ export function hashTuple(
   ports: number,
   proto: number,
 ): number {
-  let h = seed ^ proto;
-  if (aw === 1) {
-    h = mixWord(h, a[aOff]);
-    h = mixWord(h, b[bOff]);
-  } else {
-    for (let i = 0; i < aw; i++) h = mixWord(h, a[aOff + i]);
-    for (let i = 0; i < aw; i++) h = mixWord(h, b[bOff + i]);
-  }
-  h = mixWord(h, ports);
-  return finalMix(h ^ (aw << 3));
+  const s0 = seeds[0];
+  const s1 = seeds[1];
+  const s2 = seeds[2];
+  if (aw === 1) return hashV4(s0, s1, s2, a[aOff], b[bOff], ports, proto);
+  // IPv6: fold the four words of each address first (each word with its own multiplier).
+  const sa =
+    Math.imul(a[aOff] ^ s0, K1) ^ Math.imul(a[aOff + 1], K2) ^ Math.imul(a[aOff + 2], K3) ^ Math.imul(a[aOff + 3], K4);
+  const sb =
+    Math.imul(b[bOff] ^ s1, K3) ^ Math.imul(b[bOff + 1], K4) ^ Math.imul(b[bOff + 2], K1) ^ Math.imul(b[bOff + 3], K2);
+  return finalMix(finalMix(sa) ^ Math.imul(sb ^ seeds[3], KF) ^ Math.imul(ports ^ s2, K3) ^ Math.imul(proto + 1, K4));
 }

@@ -26,7 +26,7 @@
  * hot path: lookups and updates do not allocate. Growth (doubling, up to the configured maximum) and
  * rehashing allocate and happen on insertion only.
  */
-import { hashTuple } from "./hash.js";
+import { hashTuple, hashV4, seedWord } from "./hash.js";
 
 /** NIL: end of a chain / empty bucket / no slot (24 bits) */
 export const NIL = 0xffffff;
@@ -112,6 +112,8 @@ export class CtStore {
   qLen = 0;
   /** hash seed */
   readonly seed: number;
+  /** derived seed words for the hash */
+  readonly seeds: Int32Array = new Int32Array(4);
   /** set by lookups: a slot found expired on the chain (the caller kills it), or -1 */
   expiredSeen = -1;
   /** called after growth (NAT sizes its side arrays from it) */
@@ -130,6 +132,7 @@ export class CtStore {
     this.buckets = new Int32Array(nb).fill(NIL);
     this.bucketMask = nb - 1;
     this.seed = seed | 0;
+    for (let i = 0; i < 4; i++) this.seeds[i] = seedWord(this.seed, i);
   }
 
   /** base: first word of a slot's record */
@@ -232,7 +235,7 @@ export class CtStore {
     const off = (n >>> 1) * this.stride + (n & 1) * this.node;
     const r = this.rec;
     const aw = this.aw;
-    return hashTuple(this.seed, r, off, r, off + aw, aw, r[off + 2 * aw], r[off + 2 * aw + 1] >>> 24);
+    return hashTuple(this.seeds, r, off, r, off + aw, aw, r[off + 2 * aw], r[off + 2 * aw + 1] >>> 24);
   }
 
   /** linkNode: push node `n` at the head of its bucket (no flag update). */
@@ -298,24 +301,27 @@ export class CtStore {
   ): number {
     const r = this.rec;
     const stride = this.stride;
-    const nodeW = this.node;
-    const ew = this.common + W_EXPIRY;
-    let n = this.buckets[hashTuple(this.seed, src, sOff, dst, dOff, this.aw, ports, proto) & this.bucketMask];
     if (this.aw === 1) {
       const s0 = src[sOff];
       const d0 = dst[dOff];
+      const seeds = this.seeds;
+      let n = this.buckets[hashV4(seeds[0], seeds[1], seeds[2], s0, d0, ports, proto) & this.bucketMask];
       while (n !== NIL) {
+        // IPv4 layout: node d at slot * 24 + 4d; expiry at slot * 24 + 9
         const slotBase = (n >>> 1) * stride;
-        const o = slotBase + (n & 1) * nodeW;
+        const o = slotBase + ((n & 1) << 2);
         const link = r[o + 3];
         if (r[o] === s0 && r[o + 1] === d0 && r[o + 2] === ports && link >>> 24 === proto) {
-          if (((r[slotBase + ew] - now) | 0) > 0) return n;
+          if (((r[slotBase + 9] - now) | 0) > 0) return n;
           this.expiredSeen = n >>> 1;
         }
         n = link & NIL;
       }
       return -1;
     }
+    const nodeW = this.node;
+    const ew = this.common + W_EXPIRY;
+    let n = this.buckets[hashTuple(this.seeds, src, sOff, dst, dOff, 4, ports, proto) & this.bucketMask];
     while (n !== NIL) {
       const slotBase = (n >>> 1) * stride;
       const o = slotBase + (n & 1) * nodeW;
@@ -352,30 +358,22 @@ export class CtStore {
   }
 
   /**
-   * findNode: like find, for the tuple held in node `n` of this store, ignoring expiry and skipping
-   * node ids `skipSlot` * 2 + {0,1}. Used by confirm's clash check. Returns a node id or -1.
+   * clashWalk: walk the chain of node `n`'s tuple (Linux __nf_conntrack_confirm's loop): the first
+   * hashed node holding the same tuple, not of slot `skipSlot` (ignoring expiry), or -1 when there is
+   * none, or -2 when more than `maxLen` nodes precede it (chain too long). Expired holders are the
+   * caller's to judge.
    */
-  findNodeTuple(n: number, skipSlot: number): number {
+  clashWalk(n: number, skipSlot: number, maxLen: number): number {
     const bi = this.nodeHash(n) & this.bucketMask;
     const r = this.rec;
     let cur = this.buckets[bi];
+    let len = 0;
     while (cur !== NIL) {
       if (cur >>> 1 !== skipSlot && this.nodeEquals(cur, n)) return cur;
+      if (len++ > maxLen) return -2;
       cur = r[(cur >>> 1) * this.stride + (cur & 1) * this.node + this.node - 1] & NIL;
     }
     return -1;
-  }
-
-  /** chainLength: nodes in the bucket of node `n`'s tuple (clash check limit). */
-  chainLength(n: number): number {
-    const bi = this.nodeHash(n) & this.bucketMask;
-    let cur = this.buckets[bi];
-    let len = 0;
-    while (cur !== NIL) {
-      len++;
-      cur = this.rec[(cur >>> 1) * this.stride + (cur & 1) * this.node + this.node - 1] & NIL;
-    }
-    return len;
   }
 
   /** bytes held by this store's typed arrays */

@@ -336,6 +336,8 @@ function maxAckWindow(maxwin: number): number {
 /**
  * tcpInWindow: Linux `tcp_in_window`. Returns IN_ACCEPT, IN_IGNORE (accepted without any state
  * change) or IN_INVALID. `state` is the state before this segment.
+ *
+ * The per-direction window words are loaded into locals and stored back once at the end (hot path).
  */
 function tcpInWindow(
   c: Conntrack,
@@ -346,10 +348,8 @@ function tcpInWindow(
   pi: PacketInfo,
   state: number,
 ): number {
-  const sd = dir;
-  const rd = dir ^ 1;
-  const so = cb + 4 * sd;
-  const ro = cb + 4 * rd;
+  const so = cb + 4 * dir;
+  const ro = cb + 4 * (dir ^ 1);
   const flags = pi.tcpFlags;
   const syn = (flags & TCP_SYN) !== 0;
   const ackf = (flags & TCP_ACK) !== 0;
@@ -360,19 +360,21 @@ function tcpInWindow(
   let win = winRaw;
   let end = segEnd(pi);
 
-  if ((dirFlags(r, cb, rd) & TF_SACK_PERM) !== 0) sack = tcpSack(pi.buf, pi.l4Off, pi.tcpHeaderLen, sack);
+  if ((dirFlags(r, cb, dir ^ 1) & TF_SACK_PERM) !== 0 && pi.tcpHeaderLen > 20) {
+    sack = tcpSack(pi.buf, pi.l4Off, pi.tcpHeaderLen, sack);
+  }
   // (NAT sequence adjustment would apply here; ctnat has no helpers that change lengths.)
 
   if (r[so + W_MAXWIN] === 0) {
     // First segment seen from this side.
     if (syn) {
-      tcpInitSender(r, cb, pi, sd, end, win);
+      tcpInitSender(r, cb, pi, dir, end, win);
       // SYN from the reply direction without ACK: simultaneous open.
       if (!ackf) return IN_ACCEPT;
     } else {
       // Picked up in the middle of a connection: trust the segment.
       r[so + W_END] = end;
-      let swin = (win << dirScale(r, cb, sd)) | 0;
+      let swin = (win << dirScale(r, cb, dir)) | 0;
       if (swin === 0) swin = 1;
       r[so + W_MAXWIN] = swin;
       r[so + W_MAXEND] = (end + swin) | 0;
@@ -388,101 +390,110 @@ function tcpInWindow(
   } else if (syn && after(end, r[so + W_END]) && (state === TcpCtState.SynSent || state === TcpCtState.SynRecv)) {
     // RFC 793: a re-initialised TCP may reuse the connection with higher sequence numbers; the SYN
     // (or SYN/ACK) may differ in sequence, ack and options, so start this side over.
-    tcpInitSender(r, cb, pi, sd, end, win);
+    tcpInitSender(r, cb, pi, dir, end, win);
     if (dir === 1 && !ackf) return IN_ACCEPT;
   }
 
+  // The window state, now settled, in locals.
+  let sEnd = r[so + W_END];
+  const sMaxend = r[so + W_MAXEND];
+  let sMaxwin = r[so + W_MAXWIN];
+  const rEnd = r[ro + W_END];
+  let rMaxend = r[ro + W_MAXEND];
+  let rMaxwin = r[ro + W_MAXWIN];
+  let tf = r[cb + W_TFLAGS];
+  const ss = dir << 3;
+  const rs = (dir ^ 1) << 3;
+
   if (!ackf) {
     // No ACK: pretend it acknowledges everything the receiver sent.
-    ack = r[ro + W_END];
+    ack = rEnd;
     sack = ack;
   } else if ((flags & (TCP_ACK | TCP_RST)) === (TCP_ACK | TCP_RST) && ack === 0) {
     // Broken stacks send RST+ACK with a zero ack.
-    ack = r[ro + W_END];
+    ack = rEnd;
     sack = ack;
   }
   if ((flags & TCP_RST) !== 0 && seq === 0 && state === TcpCtState.SynSent) {
     // RST answering a SYN, without a sequence number.
-    seq = r[so + W_END];
+    seq = sEnd;
     end = seq;
   }
 
-  const sMaxend = r[so + W_MAXEND];
-  const rEnd = r[ro + W_END];
-  const rMaxwin = r[ro + W_MAXWIN];
-  const maxAckWin = maxAckWindow(r[so + W_MAXWIN]);
+  const maxAckWin = maxAckWindow(sMaxwin);
 
   // I. upper bound: seq <= sender.td_maxend
   if (!before(seq, (sMaxend + 1) | 0)) {
     const overshot = (end - sMaxend + 1) >>> 0;
     const ackOk = after(sack, (rEnd - maxAckWin - 1) | 0);
-    const inRecvWin = rMaxwin !== 0 && after(end, (r[so + W_END] - rMaxwin - 1) | 0);
+    const inRecvWin = rMaxwin !== 0 && after(end, (sEnd - rMaxwin - 1) | 0);
     if (inRecvWin && ackOk && overshot <= rMaxwin >>> 0 && before(sack, (rEnd + 1) | 0)) {
       // The sender overran the receive window but the data is otherwise in order: remember it, so
       // that an ACK for it does not fail check III later.
       r[so + W_END] = end;
-      setDirFlags(r, cb, sd, dirFlags(r, cb, sd) | TF_DATA_UNACKNOWLEDGED);
-      return logInvalid(c, r, cb, sd, IN_IGNORE, CtReason.TcpOvershoot);
+      r[cb + W_TFLAGS] = tf | (TF_DATA_UNACKNOWLEDGED << ss);
+      return logInvalid(c, r, cb, dir, IN_IGNORE, CtReason.TcpOvershoot);
     }
-    return logInvalid(c, r, cb, sd, IN_INVALID, CtReason.TcpSeqOverUpper);
+    return logInvalid(c, r, cb, dir, IN_INVALID, CtReason.TcpSeqOverUpper);
   }
   // III. upper bound: sack <= receiver.td_end (acked data must have been seen)
-  if (!before(sack, (rEnd + 1) | 0)) return logInvalid(c, r, cb, sd, IN_INVALID, CtReason.TcpAckOverUpper);
+  if (!before(sack, (rEnd + 1) | 0)) return logInvalid(c, r, cb, dir, IN_INVALID, CtReason.TcpAckOverUpper);
   // II. lower bound: end > sender.td_end - receiver.td_maxwin (else: old data retransmitted)
-  if (rMaxwin !== 0 && !after(end, (r[so + W_END] - rMaxwin - 1) | 0)) {
-    return logInvalid(c, r, cb, sd, IN_IGNORE, CtReason.TcpSeqUnderLower);
+  if (rMaxwin !== 0 && !after(end, (sEnd - rMaxwin - 1) | 0)) {
+    return logInvalid(c, r, cb, dir, IN_IGNORE, CtReason.TcpSeqUnderLower);
   }
   // IV. lower bound: sack > receiver.td_end - MAXACKWINDOW (else: an overly delayed ACK)
-  if (!after(sack, (rEnd - maxAckWin - 1) | 0)) return logInvalid(c, r, cb, sd, IN_IGNORE, CtReason.TcpAckUnderLower);
+  if (!after(sack, (rEnd - maxAckWin - 1) | 0)) return logInvalid(c, r, cb, dir, IN_IGNORE, CtReason.TcpAckUnderLower);
 
   // RFC 7323 §2.3: the window field of a SYN is never scaled.
-  if (!syn) win = (win << dirScale(r, cb, sd)) | 0;
+  if (!syn) win = (win << ((tf >>> (16 + (dir << 2))) & 0xf)) | 0;
 
   // Update the sender.
   const swin = (win + (sack - ack)) | 0;
-  if (r[so + W_MAXWIN] >>> 0 < swin >>> 0) r[so + W_MAXWIN] = swin;
-  if (after(end, r[so + W_END])) {
-    r[so + W_END] = end;
-    setDirFlags(r, cb, sd, dirFlags(r, cb, sd) | TF_DATA_UNACKNOWLEDGED);
+  if (sMaxwin >>> 0 < swin >>> 0) sMaxwin = swin;
+  if (after(end, sEnd)) {
+    sEnd = end;
+    tf |= TF_DATA_UNACKNOWLEDGED << ss;
   }
   if (ackf) {
-    const sf = dirFlags(r, cb, sd);
-    if ((sf & TF_MAXACK_SET) === 0) {
+    if ((tf & (TF_MAXACK_SET << ss)) === 0) {
       r[so + W_MAXACK] = ack;
-      setDirFlags(r, cb, sd, sf | TF_MAXACK_SET);
+      tf |= TF_MAXACK_SET << ss;
     } else if (after(ack, r[so + W_MAXACK])) {
       r[so + W_MAXACK] = ack;
     }
   }
 
   // Update the receiver.
-  if (r[ro + W_MAXWIN] !== 0 && after(end, r[so + W_MAXEND])) {
-    r[ro + W_MAXWIN] = (r[ro + W_MAXWIN] + (end - r[so + W_MAXEND])) | 0;
-  }
-  if (after((sack + win) | 0, (r[ro + W_MAXEND] - 1) | 0)) {
-    r[ro + W_MAXEND] = (sack + win + (win === 0 ? 1 : 0)) | 0;
-  }
-  if (ack === r[ro + W_END]) setDirFlags(r, cb, rd, dirFlags(r, cb, rd) & ~TF_DATA_UNACKNOWLEDGED);
+  if (rMaxwin !== 0 && after(end, sMaxend)) rMaxwin = (rMaxwin + (end - sMaxend)) | 0;
+  if (after((sack + win) | 0, (rMaxend - 1) | 0)) rMaxend = (sack + win + (win === 0 ? 1 : 0)) | 0;
+  if (ack === rEnd) tf &= ~(TF_DATA_UNACKNOWLEDGED << rs);
+
+  r[so + W_END] = sEnd;
+  r[so + W_MAXWIN] = sMaxwin;
+  r[ro + W_MAXEND] = rMaxend;
+  r[ro + W_MAXWIN] = rMaxwin;
 
   // Retransmissions: the same ACK-class segment again, from the same side.
   if (index === TcpIndex.Ack) {
     if (
-      lastDir(r, cb) === dir &&
+      ((tf >>> 28) & 1) === dir &&
       r[cb + W_LSEQ] === seq &&
       r[cb + W_LACK] === ack &&
       r[cb + W_LEND] === end &&
-      lastWin(r, cb) === winRaw
+      (r[cb + W_LWIN] & 0xffff) === winRaw
     ) {
       setRetrans(r, cb, retrans(r, cb) + 1);
     } else {
-      setLastDirIndex(r, cb, dir, lastIndex(r, cb));
+      tf = (tf & ~(1 << 28)) | (dir << 28);
       r[cb + W_LSEQ] = seq;
       r[cb + W_LACK] = ack;
       r[cb + W_LEND] = end;
-      setLastWin(r, cb, winRaw);
-      setRetrans(r, cb, 0);
+      // last_win = the raw window, retrans = 0
+      r[cb + W_LWIN] = (r[cb + W_LWIN] & ~0xffffff) | winRaw;
     }
   }
+  r[cb + W_TFLAGS] = tf;
   return IN_ACCEPT;
 }
 
