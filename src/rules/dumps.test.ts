@@ -151,7 +151,10 @@ test("openwrt: wan SSH to the router is reset, the port forward is DNATed, pings
   assert.equal(fwd.steps.at(-1), "zone_wan_prerouting#2");
   assert.equal(formatAddr(4, target.calls.at(-1)!.range!.minAddr), "192.168.1.10");
   const ping: PacketSpec = { src: "198.51.100.4", dst: "203.0.113.7", icmp: { type: 8, id: 1 } };
-  assert.equal(path(rs, env, TableId.Filter, Hook.Input, ping, { inIf: 2 }).v, Verdict.Accept);
+  assert.equal(
+    path(rs, env, TableId.Filter, Hook.Input, ping, { inIf: 2, ct: c, ctInfo: CtInfo.New }).v,
+    Verdict.Accept,
+  );
 });
 
 test("server: NEW SSH accepted, other ports logged and rejected, the log rate-limited", () => {
