@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { isInputError } from "../core/errors.js";
 import { runExample } from "./example.js";
+import { type ExplainOptions, runExplain } from "./explain.js";
 import { type ReplayOptions, runReplay } from "./replay.js";
 
 const VERSION = "0.1.0";
@@ -85,6 +86,51 @@ export function buildProgram(): Command {
     .option("--out <dir>", "where to write the replay's outputs (default: a temporary directory)")
     .action(async (name: string, opts: { out?: string }) => {
       await runExample(name, opts);
+    });
+
+  program
+    .command("explain")
+    .description(
+      "Show the path of one packet, described on the command line, through a ruleset: hooks, tables, chains,\n" +
+        "the rules that matched, conntrack state, NAT and its fate. No capture needed.",
+    )
+    .option("--rules <file>", "IPv4 ruleset as iptables-save prints it")
+    .option("--rules6 <file>", "IPv6 ruleset as ip6tables-save prints it")
+    .option("--addr <file>", "the gateway's interfaces (`ip -j addr`); absent: interfaces are made up from -i/-o")
+    .option("--route <file>", "IPv4 routes (`ip -j route`)")
+    .option("--route6 <file>", "IPv6 routes (`ip -j -6 route`)")
+    .option("--sysctl <file>", "sysctls as `sysctl -a` prints them")
+    .option("-i, --in-iface <name>", "interface the packet arrives on (absent: the gateway itself sends it)")
+    .option(
+      "-o, --out-iface <name>",
+      "without --addr/--route: the interface everything is routed out of (default eth1)",
+    )
+    .option("-p, --proto <proto>", "tcp, udp, icmp, icmpv6, udplite, sctp, gre or a number", "tcp")
+    .option("-s, --src <addr>", "source address")
+    .option("-d, --dst <addr>", "destination address")
+    .option("--sport <port>", "source port (ICMP: the echo id)", "40000")
+    .option("--dport <port>", "destination port", "80")
+    .option(
+      "--flags <letters>",
+      "TCP flags as tcpdump letters: S, SA (SYN/ACK), A or . (ACK), FA, R, PA ... (default S; A for ESTABLISHED)",
+    )
+    .option("--icmp-type <type[/code]>", "ICMP / ICMPv6 type and code (default echo request)")
+    .option("--ttl <n>", "TTL / hop limit", "64")
+    .option("--length <n>", "payload bytes", "0")
+    .option(
+      "--ctstate <state>",
+      "NEW (default), ESTABLISHED (a handshake is replayed first) or RELATED (an ICMP error about the flow)",
+    )
+    .option("--local", "without --addr: the destination is one of the gateway's own addresses")
+    .option("--json", "print the trace as JSON")
+    .option("--dot", "print the path as a Graphviz digraph")
+    .addHelpText(
+      "after",
+      "\nExample (kube-proxy): which service chain and endpoint does a packet to a ClusterIP take?\n" +
+        "  ctnat explain --rules node.rules -i eth0 -p tcp -s 10.0.0.5 -d 10.96.0.10 --dport 53",
+    )
+    .action(async (opts: ExplainOptions) => {
+      await runExplain(opts);
     });
 
   return program;
