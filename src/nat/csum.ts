@@ -17,10 +17,16 @@
  * hot path: nothing here allocates.
  */
 
-/** csumApplyDelta: the new checksum field after adding `delta` (see module doc) to checksum `check`. */
+/**
+ * csumApplyDelta: the new checksum field after adding `delta` (see module doc; below 2^31) to checksum
+ * `check`. Folding with end-around carry gives the residue as 1..0xffff for a non-zero sum; a zero sum
+ * stands for Linux's widened 0xffff0000 operand, which is also "zero", so both store 0x0000.
+ */
 export function csumApplyDelta(check: number, delta: number): number {
-  const r = ((~check & 0xffff) + delta) % 0xffff;
-  return r === 0 ? 0 : 0xffff - r;
+  let v = (~check & 0xffff) + delta;
+  v = (v & 0xffff) + (v >>> 16);
+  v = (v & 0xffff) + (v >>> 16);
+  return v === 0 ? 0 : 0xffff - v;
 }
 
 /** csumFinish: the checksum field for a full sum (Linux csum_fold of a non-zero accumulator). */

@@ -29,8 +29,8 @@ import { BySource } from "./bysource.js";
 import { readU16 } from "./csum.js";
 import { bswap32, jhash2x4, reciprocalScale } from "./jhash.js";
 import { IcmpXlat, icmpErrorCheck, icmpErrorManip, ipv6SkipExthdr, lastSkipNextHdr, manipPkt } from "./manip.js";
-import { addrCompare, addrEqual, formatAddr, invertTuple, isIcmpProto } from "./tuple-ops.js";
-import { type NatConntrack, type NatRandom, type NatTableRunner, sideIndex } from "./types.js";
+import { addrCompare, addrEqual, copyAddr, copyTuple, formatAddr, invertTuple, isIcmpProto } from "./tuple-ops.js";
+import { type NatConntrack, type NatRandom, type NatTableRunner, type NatTupleStore, sideIndex } from "./types.js";
 
 /** NF_NAT_MAX_ATTEMPTS: at most this many candidates per search round. */
 const MAX_ATTEMPTS = 128;
@@ -258,8 +258,8 @@ export class Nat {
     this.ct.tuple(ct, Dir.Reply, this.tB);
     const ip = manip === Manip.Src ? this.tB.dst : this.tB.src;
     r.flags = NatRangeFlag.MAP_IPS;
-    r.minAddr.set(ip);
-    r.maxAddr.set(ip);
+    copyAddr(r.minAddr, ip);
+    copyAddr(r.maxAddr, ip);
     r.minProto = 0;
     r.maxProto = 0;
     r.baseProto = 0;
@@ -302,7 +302,7 @@ export class Nat {
     if (manip === Manip.Src && (flags & RANDOM_ALL) === 0) {
       if (nfInRange(orig, range)) {
         if (!this.usedTupleNew(orig, ct)) {
-          out.copyFrom(orig);
+          copyTuple(out, orig);
           return;
         }
       } else if (this.findAppropriateSrc(orig, out, range)) {
@@ -310,7 +310,7 @@ export class Nat {
       }
     }
     // 2) the address in the range, deterministic per (source, destination)
-    out.copyFrom(orig);
+    copyTuple(out, orig);
     findBestIps(out, range, manip);
     // 3) keep the port/id if it is in range and unique
     if ((flags & RANDOM_ALL) === 0) {
@@ -412,7 +412,7 @@ export class Nat {
       // take the source part of that connection's mapping, keep our destination
       ops.tuple(c, Dir.Reply, s);
       invertTuple(out, s);
-      out.dst.set(orig.dst);
+      copyAddr(out.dst, orig.dst);
       out.dstPort = orig.dstPort;
       out.proto = orig.proto;
       if (nfInRange(out, range)) return true;
@@ -592,8 +592,7 @@ export class Nat {
     if (dir === Dir.Reply) statusbit ^= IPS.NAT_MASK;
     if ((this.ct.status(ct) & statusbit) === 0) return Verdict.Accept;
     // aim at the inverse of the other direction's tuple
-    this.ct.tuple(ct, 1 - dir, this.tA);
-    invertTuple(this.tB, this.tA);
+    this.loadTarget(ct, 1 - dir, this.tB);
     const end = pi.off + pi.len;
     if (!manipPkt(pi.buf, end, pi.off, pi.family, this.tB, manip)) {
       this.stats.manipFailed++;
@@ -601,6 +600,55 @@ export class Nat {
     }
     syncInfo(pi, this.tB, manip);
     return Verdict.Accept;
+  }
+
+  /**
+   * loadTarget: `t` = the inverse of entry `ct`'s tuple in direction `other` (what nf_nat_manip_pkt aims
+   * at), read straight from the connection table's words when it offers them. The ICMP type is left as
+   * stored (the rewrite does not use it).
+   *
+   * hot path: must not allocate.
+   */
+  private loadTarget(ct: number, other: number, t: Tuple): void {
+    const ops = this.ct;
+    if (ops.storeOf === undefined) {
+      ops.tuple(ct, other, this.tA);
+      invertTuple(t, this.tA);
+      return;
+    }
+    const st: NatTupleStore = ops.storeOf(ct);
+    const r = st.rec;
+    const aw = st.aw;
+    const o = (ct & 0xffffff) * st.stride + other * st.node;
+    const s = t.src;
+    const d = t.dst;
+    if (aw === 1) {
+      t.family = 4;
+      s[0] = r[o + 1];
+      d[0] = r[o];
+      s[1] = s[2] = s[3] = 0;
+      d[1] = d[2] = d[3] = 0;
+    } else {
+      t.family = 6;
+      s[0] = r[o + 4];
+      s[1] = r[o + 5];
+      s[2] = r[o + 6];
+      s[3] = r[o + 7];
+      d[0] = r[o];
+      d[1] = r[o + 1];
+      d[2] = r[o + 2];
+      d[3] = r[o + 3];
+    }
+    const ports = r[o + 2 * aw];
+    const proto = r[o + 2 * aw + 1] >>> 24;
+    t.proto = proto;
+    if (proto === IPPROTO.ICMP || proto === IPPROTO.ICMPV6) {
+      t.srcPort = ports >>> 16;
+      t.dstPort = ports & 0xffff;
+    } else {
+      t.srcPort = ports & 0xffff;
+      t.dstPort = ports >>> 16;
+    }
   }
 
   /**
@@ -831,7 +879,7 @@ export function findBestIps(t: Tuple, range: NatRange, manip: number): void {
   const min = range.minAddr;
   const maxA = range.maxAddr;
   if (addrEqual(min, maxA)) {
-    v.set(min);
+    copyAddr(v, min);
     return;
   }
   const last = t.family === 4 ? 0 : 3;
@@ -894,8 +942,8 @@ export function netmapRange(pi: PacketInfo, range: NatRange, manip: number, out:
 /** singleAddrRange: `out` = range with address fixed to `addr` (4 words) and MAP_IPS, ports from `range`. */
 export function singleAddrRange(range: NatRange, addr: Int32Array, out: NatRange): NatRange {
   out.flags = (range.flags | NatRangeFlag.MAP_IPS) & ~NatRangeFlag.NETMAP;
-  out.minAddr.set(addr);
-  out.maxAddr.set(addr);
+  copyAddr(out.minAddr, addr);
+  copyAddr(out.maxAddr, addr);
   out.minProto = range.minProto;
   out.maxProto = range.maxProto;
   out.baseProto = range.baseProto;
@@ -906,8 +954,14 @@ export function singleAddrRange(range: NatRange, addr: Int32Array, out: NatRange
 
 /** syncAddr: copy the address `manip` changed into `pi`. */
 function syncAddr(pi: PacketInfo, target: Tuple, manip: number): void {
-  if (manip === Manip.Src) pi.src.set(target.src);
-  else pi.dst.set(target.dst);
+  const to = manip === Manip.Src ? pi.src : pi.dst;
+  const from = manip === Manip.Src ? target.src : target.dst;
+  to[0] = from[0];
+  if (pi.family === 6) {
+    to[1] = from[1];
+    to[2] = from[2];
+    to[3] = from[3];
+  }
 }
 
 /** syncInfo: after a rewrite, refresh the address and the port / id fields `manip` changed. */

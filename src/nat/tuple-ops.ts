@@ -70,6 +70,25 @@ export function invertTuple(out: Tuple, t: Tuple): boolean {
   return true;
 }
 
+/** copyTuple: `out` = `t`, field by field (no TypedArray builtins on the hot path). */
+export function copyTuple(out: Tuple, t: Tuple): Tuple {
+  out.family = t.family;
+  out.proto = t.proto;
+  copyAddr(out.src, t.src);
+  copyAddr(out.dst, t.dst);
+  out.srcPort = t.srcPort;
+  out.dstPort = t.dstPort;
+  return out;
+}
+
+/** copyAddr: copy a 4-word address. */
+export function copyAddr(out: Int32Array, a: Int32Array): void {
+  out[0] = a[0];
+  out[1] = a[1];
+  out[2] = a[2];
+  out[3] = a[3];
+}
+
 /** addrEqual: two 4-word addresses are equal. */
 export function addrEqual(a: Int32Array, b: Int32Array): boolean {
   return a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];

@@ -54,6 +54,21 @@ export interface NatConntrack {
   tcpSeenEnd(ct: number, dir: number): number;
   /** Linux nf_ct_kill: remove the entry now (the destroy notification follows); false if already dying. */
   kill(ct: number): boolean;
+  /**
+   * Optional fast read access to the tuples (Conntrack's CtStore): the tuple of direction d of entry
+   * `ct` starts at `(ct & 0xffffff) * stride + d * node` in `rec`: `aw` source words, `aw` destination
+   * words, then `(srcPort << 16) | dstPort`, then a word whose top byte is the protocol. When present,
+   * the per-packet rewrite reads the tuples from there instead of calling `tuple`.
+   */
+  storeOf?(ct: number): NatTupleStore;
+}
+
+/** NatTupleStore: the part of Conntrack's CtStore the per-packet rewrite reads (see NatConntrack.storeOf). */
+export interface NatTupleStore {
+  readonly rec: Int32Array;
+  readonly stride: number;
+  readonly node: number;
+  readonly aw: number;
 }
 
 /** NatRandom: a seeded source of random 32-bit words (Linux get_random_u16/u32 stand-in). */
