@@ -136,3 +136,76 @@ describe("NAT with the real conntrack", () => {
     assert.equal(h.nat.stats.mangled, 40);
   });
 });
+
+describe("fast tuple reads (Conntrack.storeOf) equal the Tuple path", () => {
+  test("the same flows through both give the same bytes (TCP, UDP, ICMP echo; IPv4 and IPv6; both directions)", () => {
+    const run = (hideStore: boolean): string[] => {
+      const ct = new Conntrack({ initialCapacity: 16 });
+      const ops: NatConntrack = hideStore
+        ? {
+            tuple: (c, d, o) => ct.tuple(c, d, o),
+            status: (c) => ct.status(c),
+            setStatus: (c, b) => ct.setStatus(c, b),
+            setTuple: (c, d, t) => ct.setTuple(c, d, t),
+            tupleTaken: (t, i) => ct.tupleTaken(t, i),
+            findTuple: (t) => ct.findTuple(t),
+            get foundDir() {
+              return ct.foundDir;
+            },
+            tcpState: (c) => ct.tcpState(c),
+            tcpSeenEnd: (c, d) => ct.tcpSeenEnd(c, d),
+            kill: (c) => ct.kill(c),
+          }
+        : ct;
+      const nat = new Nat(ops, new SeqRandom(5));
+      ct.setDestroyHook((c) => nat.onDestroy(c));
+      const h = { ct, nat };
+      const out: string[] = [];
+      const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+      for (const family of [4, 6] as const) {
+        const A = family === 4 ? a4("10.0.0.2") : v6("fd00::2");
+        const B = family === 4 ? a4("10.0.0.3") : v6("fd00::3");
+        const S = family === 4 ? a4("198.51.100.7") : v6("2001:db8:1::7");
+        const P = family === 4 ? a4("192.0.2.1") : v6("2001:db8::1");
+        const r = snatTo(family, P);
+        const icmp = family === 4 ? IPPROTO.ICMP : IPPROTO.ICMPV6;
+        const echo = (t: number, id: number) => {
+          const e = new Uint8Array(12);
+          e[0] = t;
+          e[4] = id >> 8;
+          e[5] = id & 255;
+          return e;
+        };
+        const flows: [Int32Array, Int32Array, number, Uint8Array][] = [
+          [A, S, IPPROTO.UDP, udpHeader(5000, 53)],
+          [B, S, IPPROTO.UDP, udpHeader(5000, 53)],
+          [A, S, IPPROTO.TCP, tcpHeader(6000, 80, 1000, 0, 0x02)],
+          [B, S, icmp, echo(family === 4 ? 8 : 128, 77)],
+          [A, S, icmp, echo(family === 4 ? 8 : 128, 77)],
+        ];
+        let now = 1;
+        for (const [src, dst, proto, l4] of flows) {
+          const p = ipPacket({ family, src, dst, proto }, l4.slice());
+          const f = forward(h, p, (now += 0.01), r);
+          out.push(`${f.verdict} ${hexOf(p)}`);
+          // the reply, addressed to what NAT chose
+          const back = ipPacket(
+            { family, src: dst, dst: P, proto },
+            proto === IPPROTO.TCP
+              ? tcpHeader(80, f.skb.pi.srcPort, 5000, 1001, 0x12)
+              : proto === IPPROTO.UDP
+                ? udpHeader(53, f.skb.pi.srcPort)
+                : echo(family === 4 ? 0 : 129, f.skb.pi.icmpId),
+          );
+          const g = forward(h, back, (now += 0.01), r);
+          out.push(`${g.verdict} ${g.skb.ctInfo} ${hexOf(back)}`);
+          assert.deepEqual(checksumProblems(back), []);
+          assert.equal(g.skb.ctInfo, CtInfo.EstablishedReply);
+          assert.deepEqual(Array.from(g.skb.pi.dst), Array.from(src));
+        }
+      }
+      return out;
+    };
+    assert.deepEqual(run(false), run(true));
+  });
+});
