@@ -12,14 +12,16 @@ import { fileURLToPath } from "node:url";
 import { type CapturedPacket, readCaptureBytes } from "../../test/support/capture.js";
 import { compareSequence, natChosenValues, parseConntrack, Renamer } from "../../test/support/oracle.js";
 import { isNeighbourNoise } from "../../test/support/packet.js";
+import { Conntrack } from "../conntrack/index.js";
 import { CtInfo, Dir, Hook, IPPROTO, Manip, NatRange, NatRangeFlag, Verdict } from "../core/netfilter.js";
 import { Skb } from "../core/skb.js";
 import { Tuple } from "../core/tuple.js";
+import { parsePacket } from "../wire/parse.js";
 import { NatInterfaces, parseIpv4, parseIpv6 } from "./iface.js";
 import { Nat } from "./nat.js";
 import { masquerade, netmap, redirect } from "./targets.js";
 import { FakeConntrack, SeqRandom } from "./testdata/fake-conntrack.js";
-import { MiniGw, type NatTable } from "./testdata/mini-gw.js";
+import { MiniGw, type NatTable, steerNat } from "./testdata/mini-gw.js";
 import { checksumProblems, forwardDecrement, hex, info } from "./testdata/packets.js";
 import { readPcapIp } from "./testdata/pcap.js";
 
@@ -330,6 +332,162 @@ describe("kernel: project recordings with NAT", () => {
           return Verdict.Accept;
         }
         return pi.family === 4 ? masqueradeOnWan(gw, skb, hook) : Verdict.Accept;
+      },
+    });
+    assert.deepEqual(problems, []);
+  });
+});
+
+// ---- the same recordings over ctnat's real connection table and parser ------------------------
+
+/**
+ * replayWithConntrack: as replayFixture, but connections are tracked by ctnat's Conntrack (TCP states,
+ * timeouts, ICMP error relation, confirm with clash handling) on packets parsed by the wire parser; the
+ * routing is MiniGw's. Only what the recording forwarded is compared.
+ */
+function replayWithConntrack(fx: Fixture): string[] {
+  const dir = fx.shared === true ? join(REPO, "test", "fixtures", "kernel", fx.dir) : join(KDIR, fx.dir);
+  const ifaces = NatInterfaces.fromIpJson(JSON.parse(readFileSync(join(dir, "addr.json"), "utf8")));
+  const gw = new MiniGw(ifaces, fx.table, 7);
+  for (const [fam, file] of [
+    [4, "route.json"],
+    [6, "route6.json"],
+  ] as const) {
+    if (existsSync(join(dir, file))) gw.addRoutes(fam, JSON.parse(readFileSync(join(dir, file), "utf8")));
+  }
+  const ct = new Conntrack({ initialCapacity: 8 });
+  const nat = new Nat(ct, new SeqRandom(3));
+  ct.setDestroyHook((c) => nat.onDestroy(c));
+  ct.setCapacityHook((f, c) => nat.onCapacity(f, c));
+  // the table functions call gw.nat: point them at this Nat
+  gw.nat = nat;
+  const ctText = existsSync(join(dir, "conntrack.txt")) ? readFileSync(join(dir, "conntrack.txt"), "utf8") : "";
+  steerNat(nat, ct, ctText);
+  const names = ["lan0", "wan0"];
+  const input: { ifindex: number; ts: number; ip: Uint8Array; seq: number }[] = [];
+  let seq = 0;
+  for (const n of names) {
+    const f = join(dir, "in", `${n}.pcap`);
+    if (!existsSync(f)) continue;
+    for (const p of readPcapIp(new Uint8Array(readFileSync(f))))
+      input.push({ ifindex: gw.ifindex(n), ts: p.ts, ip: p.ip, seq: seq++ });
+  }
+  input.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  const outputs = new Map<number, CapturedPacket[]>();
+  const run = (s: Skb, hook: number): number => fx.table(gw, s, hook);
+  for (const p of input) {
+    const b = p.ip.slice();
+    const skb = new Skb();
+    skb.reset(p.ts, p.ifindex);
+    parsePacket(skb.pi, b, 0, b.length);
+    if (ct.in(skb, Hook.Prerouting) !== Verdict.Accept) continue;
+    if (skb.ct < 0 && fx.dropInvalid === true) continue;
+    skb.hook = Hook.Prerouting;
+    if (nat.hook(skb, Hook.Prerouting, run) !== Verdict.Accept) {
+      ct.release(skb);
+      continue;
+    }
+    const outIf = gw.route(skb.pi.family, skb.pi.dst);
+    if (outIf < 0) {
+      ct.release(skb);
+      continue;
+    }
+    skb.outIf = outIf;
+    skb.hook = Hook.Postrouting;
+    if (nat.hook(skb, Hook.Postrouting, run) !== Verdict.Accept) {
+      ct.release(skb);
+      continue;
+    }
+    if (ct.confirm(skb) !== Verdict.Accept) continue;
+    forwardDecrement(b);
+    const list = outputs.get(outIf) ?? [];
+    list.push({ index: list.length, time: p.ts, linkType: 101, l3: b, nonIp: false, etherType: 0 } as CapturedPacket);
+    outputs.set(outIf, list);
+  }
+  const renamer = new Renamer(fx.rename ?? "none", natChosenValues(parseConntrack(ctText)));
+  const problems: string[] = [];
+  for (const n of names) {
+    const f = join(dir, "out", `${n}.pcap`);
+    if (!existsSync(f)) continue;
+    const kernel = readCaptureBytes(new Uint8Array(readFileSync(f))).filter(
+      (q) => !q.nonIp && !isNeighbourNoise(q.l3) && !(fx.skipKernel?.(q.l3) ?? false),
+    );
+    const rep = compareSequence(n, kernel, outputs.get(gw.ifindex(n)) ?? [], renamer);
+    if (!rep.equal) {
+      problems.push(
+        `${n}: kernel ${rep.kernelCount} packets, ctnat ${rep.ctnatCount}; first difference at #${rep.first?.index}: ${rep.first?.reason}\n  kernel ${rep.first?.kernel?.line}\n  ctnat  ${rep.first?.ctnat?.line}`,
+      );
+    }
+  }
+  return problems;
+}
+
+describe("kernel: recordings over the real conntrack", () => {
+  const tcpRange = v4range("10.77.2.1");
+  tcpRange.flags |= NatRangeFlag.PROTO_SPECIFIED;
+  tcpRange.minProto = 20000;
+  tcpRange.maxProto = 20001;
+
+  test("nat-tw-evict: TIME_WAIT entries evicted in the last attempts when the sequence advanced", () => {
+    const problems = replayWithConntrack({
+      dir: "nat-tw-evict",
+      table: (gw, skb, hook) =>
+        hook === Hook.Postrouting && skb.outIf === gw.ifindex("wan0") && skb.pi.proto === IPPROTO.TCP
+          ? gw.nat.natSetup(skb, tcpRange, Manip.Src)
+          : Verdict.Accept,
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  test("nat-icmp-xlat over the real conntrack", {
+    // conntrack's invertPorts (src/conntrack/icmp.ts) returns a negative word for ICMP ids >= 0x8000,
+    // which relatedLookup takes for failure: the ICMPv6 error quoting the echo whose id NAT set to
+    // 0x9337 is not RELATED there. Passes with the fake table (kernel test above).
+    todo: "conntrack: ICMP errors quoting an id >= 0x8000 are not found RELATED",
+  }, () => {
+    const dnat = v4range("10.77.1.2");
+    dnat.flags |= NatRangeFlag.PROTO_SPECIFIED;
+    dnat.minProto = 80;
+    dnat.maxProto = 80;
+    const gwWan = parseIpv4("10.77.2.1");
+    const problems = replayWithConntrack({
+      dir: "nat-icmp-xlat",
+      table: (gw, skb, hook) => {
+        const pi = skb.pi;
+        if (
+          hook === Hook.Prerouting &&
+          skb.inIf === gw.ifindex("wan0") &&
+          pi.family === 4 &&
+          pi.dst[0] === gwWan &&
+          pi.proto === IPPROTO.TCP &&
+          pi.dstPort === 8080
+        ) {
+          return gw.nat.natSetup(skb, dnat, Manip.Dst);
+        }
+        return masqueradeOnWan(gw, skb, hook);
+      },
+    });
+    assert.deepEqual(problems, []);
+  });
+
+  test("nat-masq-clash and nat-snat-port-range-exhaustion (project fixtures) over the real conntrack", () => {
+    assert.deepEqual(replayWithConntrack({ dir: "nat-masq-clash", shared: true, table: masqueradeOnWan }), []);
+    const udp = v4range("10.77.2.1");
+    udp.flags |= NatRangeFlag.PROTO_SPECIFIED;
+    udp.minProto = 20000;
+    udp.maxProto = 20002;
+    const tcp = v4range("10.77.2.1");
+    tcp.flags |= NatRangeFlag.PROTO_SPECIFIED;
+    tcp.minProto = 20010;
+    tcp.maxProto = 20011;
+    const problems = replayWithConntrack({
+      dir: "nat-snat-port-range-exhaustion",
+      shared: true,
+      table: (gw, skb, hook) => {
+        if (hook !== Hook.Postrouting || skb.outIf !== gw.ifindex("wan0")) return Verdict.Accept;
+        if (skb.pi.proto === IPPROTO.UDP) return gw.nat.natSetup(skb, udp, Manip.Src);
+        if (skb.pi.proto === IPPROTO.TCP) return gw.nat.natSetup(skb, tcp, Manip.Src);
+        return Verdict.Accept;
       },
     });
     assert.deepEqual(problems, []);

@@ -15,6 +15,37 @@ import { forwardDecrement, info } from "./packets.js";
 
 export type NatTable = (gw: MiniGw, skb: Skb, hook: number) => number;
 
+/**
+ * steerNat: make NAT's random port / id choices those of a recorded conntrack table (`conntrack -L`
+ * lines): for an entry whose original tuple is listed, the value its reply tuple shows is tried first.
+ */
+export function steerNat(
+  nat: Nat,
+  ct: { tuple(ct: number, dir: number, out: Tuple): void },
+  conntrackText: string,
+): void {
+  const want = new Map<string, number>();
+  for (const line of conntrackText.split("\n")) {
+    const kv = [...line.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]] as const);
+    const srcIdx = kv.findIndex(([k], i) => k === "src" && i > 0);
+    if (srcIdx < 0) continue;
+    const orig = kv.slice(0, srcIdx);
+    const reply = kv.slice(srcIdx);
+    const get = (t: (readonly [string, string])[], k: string) => t.find(([x]) => x === k)?.[1];
+    const proto = line.trim().split(/\s+/)[1];
+    const key = `${proto}|${get(orig, "src")}|${get(orig, "sport") ?? get(orig, "id")}|${get(orig, "dst")}|${get(orig, "dport") ?? ""}`;
+    const v = get(reply, "dport") ?? get(reply, "id");
+    if (v !== undefined) want.set(key, Number(v));
+  }
+  const t = new Tuple();
+  nat.portHint = (c) => {
+    ct.tuple(c, Dir.Original, t);
+    const icmp = t.proto === IPPROTO.ICMP || t.proto === IPPROTO.ICMPV6;
+    const key = `${t.proto}|${formatAddr(t.family, t.src)}|${t.srcPort}|${formatAddr(t.family, t.dst)}|${icmp ? "" : t.dstPort}`;
+    return want.get(key) ?? -1;
+  };
+}
+
 export interface Forwarded {
   outIf: number;
   ip: Uint8Array;
@@ -41,7 +72,7 @@ function tupleOfInfo(pi: Skb["pi"], out: Tuple): Tuple {
 
 export class MiniGw {
   readonly ct = new FakeConntrack();
-  readonly nat: Nat;
+  nat: Nat;
   readonly ifaces: NatInterfaces;
   readonly table: NatTable;
   /** drop packets without a connection (ctstate INVALID) instead of forwarding them */
@@ -79,31 +110,9 @@ export class MiniGw {
     this.ct.onDestroy = (c) => this.nat.onDestroy(c);
   }
 
-  /**
-   * steer: make NAT's random port / id choices those of a recorded conntrack table (`conntrack -L`
-   * lines): for an entry whose original tuple is known, the value its reply tuple shows is tried first.
-   */
+  /** steer: see steerNat; the hint reads this gateway's fake table */
   steer(conntrackText: string): void {
-    const want = new Map<string, number>();
-    for (const line of conntrackText.split("\n")) {
-      const kv = [...line.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]] as const);
-      const srcIdx = kv.findIndex(([k], i) => k === "src" && i > 0);
-      if (srcIdx < 0) continue;
-      const orig = kv.slice(0, srcIdx);
-      const reply = kv.slice(srcIdx);
-      const get = (t: (readonly [string, string])[], k: string) => t.find(([x]) => x === k)?.[1];
-      const proto = line.trim().split(/\s+/)[1];
-      const key = `${proto}|${get(orig, "src")}|${get(orig, "sport") ?? get(orig, "id")}|${get(orig, "dst")}|${get(orig, "dport") ?? ""}`;
-      const v = get(reply, "dport") ?? get(reply, "id");
-      if (v !== undefined) want.set(key, Number(v));
-    }
-    const t = new Tuple();
-    this.nat.portHint = (ct) => {
-      this.ct.tuple(ct, Dir.Original, t);
-      const icmp = t.proto === IPPROTO.ICMP || t.proto === IPPROTO.ICMPV6;
-      const key = `${t.proto}|${formatAddr(t.family, t.src)}|${t.srcPort}|${formatAddr(t.family, t.dst)}|${icmp ? "" : t.dstPort}`;
-      return want.get(key) ?? -1;
-    };
+    steerNat(this.nat, this.ct, conntrackText);
   }
 
   ifindex(name: string): number {
