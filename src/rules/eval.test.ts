@@ -29,7 +29,7 @@ function counters(rs: Ruleset, chain = "INPUT"): string {
   const t = rs.tables[TableId.Filter]!;
   const c = t.chains[t.chainIndex(chain)]!;
   const out: string[] = [];
-  for (let s = c.start; s <= c.end; s++) if (t.kind[s] !== 3) out.push(`${t.pkts[s]}:${t.bytes[s]}`);
+  for (let s = c.start; s <= c.end; s++) if (t.kind[s] !== 3) out.push(`${t.pcnt(s)}:${t.bcnt(s)}`);
   return out.join(" ");
 }
 
@@ -297,5 +297,5 @@ test("the index is built for kube-proxy-like runs and skips non-candidates", () 
   assert.equal(v, Verdict.Drop);
   assert.equal(evaluated, 2); // INPUT rule 1 and the one candidate
   const slot = t.ruleSlot(t.chainIndex("KUBE-SERVICES"), 151);
-  assert.equal(t.pkts[slot], 1);
+  assert.equal(t.pcnt(slot), 1);
 });

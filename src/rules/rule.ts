@@ -43,6 +43,11 @@ export class IpFilter {
   needFrag = false;
   /** nothing to test: the filter always matches */
   trivial = true;
+  /** IPv4 copies of word 0 of the addresses and masks, read by the hot path without typed-array loads */
+  private s0 = 0;
+  private sm0 = 0;
+  private d0 = 0;
+  private dm0 = 0;
 
   /** finish: compute the summary bits after parsing. */
   finish(): void {
@@ -55,6 +60,10 @@ export class IpFilter {
     this.needProto = this.proto !== 0;
     this.needFrag = this.frag;
     this.trivial = !(this.needSrc || this.needDst || this.needIn || this.needOut || this.needProto || this.needFrag);
+    this.s0 = this.src[0]!;
+    this.sm0 = sm[0]!;
+    this.d0 = this.dst[0]!;
+    this.dm0 = dm[0]!;
   }
 
   /** match: Linux ip_packet_match / ip6_packet_match. Hot path: must not allocate. */
@@ -65,7 +74,7 @@ export class IpFilter {
       const a = pi.src;
       const m = this.srcMask;
       const v = this.src;
-      let eq = ((a[0]! & m[0]!) ^ v[0]!) === 0;
+      let eq = ((a[0]! & this.sm0) ^ this.s0) === 0;
       if (eq && this.family === 6) {
         eq = ((a[1]! & m[1]!) ^ v[1]!) === 0 && ((a[2]! & m[2]!) ^ v[2]!) === 0 && ((a[3]! & m[3]!) ^ v[3]!) === 0;
       }
@@ -75,7 +84,7 @@ export class IpFilter {
       const a = pi.dst;
       const m = this.dstMask;
       const v = this.dst;
-      let eq = ((a[0]! & m[0]!) ^ v[0]!) === 0;
+      let eq = ((a[0]! & this.dm0) ^ this.d0) === 0;
       if (eq && this.family === 6) {
         eq = ((a[1]! & m[1]!) ^ v[1]!) === 0 && ((a[2]! & m[2]!) ^ v[2]!) === 0 && ((a[3]! & m[3]!) ^ v[3]!) === 0;
       }

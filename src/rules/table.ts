@@ -134,9 +134,18 @@ export class CompiledTable {
   /** run index of a dispatch slot, -1 otherwise */
   runOf: Int32Array = new Int32Array(0);
   readonly runs: RunIndex[] = [];
-  /** packet and byte counters per slot (rules and policies) */
-  pkts: Float64Array = new Float64Array(0);
-  bytes: Float64Array = new Float64Array(0);
+  /**
+   * counters per slot (rules and policies), interleaved: [2*slot] packets, [2*slot+1] bytes (one cache
+   * line per rule). Read them with pcnt()/bcnt().
+   */
+  counters: Float64Array = new Float64Array(0);
+  /**
+   * hot per-slot data packed for the run loop: [3*slot] = kind | targetKind << 4 | trivialIpFilter << 8,
+   * [3*slot+1] = arg (verdict or jump slot), [3*slot+2] = next slot
+   */
+  meta: Int32Array = new Int32Array(0);
+  /** the matches run at packet time (a rule's matches without those that always match, like comment) */
+  evalMatches: Match[][] = [];
   private readonly stacks: Int32Array[] = [new Int32Array(MAX_JUMP_DEPTH + 1)];
   private level = 0;
 
@@ -167,26 +176,23 @@ export class CompiledTable {
       stack = new Int32Array(MAX_JUMP_DEPTH + 1);
       this.stacks[level] = stack;
     }
-    const kind = this.kind;
-    const tkind = this.tkind;
-    const arg = this.arg;
-    const next = this.next;
-    const ipfTrivial = this.ipfTrivial;
+    const meta = this.meta;
     const ipf = this.ipf;
-    const matches = this.matches;
-    const pkts = this.pkts;
-    const bytes = this.bytes;
+    const matches = this.evalMatches;
+    const cnt = this.counters;
     const ifaces: IfaceView = env.ifaces;
     const len = skb.pi.len;
     let sp = 0;
     let verdict: number = Verdict.Drop;
     let hot = false;
     for (;;) {
-      const k = kind[i]!;
+      const m3 = 3 * i;
+      const w = meta[m3]!;
+      const k = w & 15;
       if (k === SlotKind.Rule) {
-        if (ipfTrivial[i] === 0 && !ipf[i]!.match(skb, ifaces)) {
+        if ((w & 0x100) === 0 && !ipf[i]!.match(skb, ifaces)) {
           if (tracer !== null) tracer.rule(this, i, false);
-          i = next[i]!;
+          i = meta[m3 + 2]!;
           continue;
         }
         const ms = matches[i]!;
@@ -204,15 +210,15 @@ export class CompiledTable {
             verdict = Verdict.Drop;
             break;
           }
-          i = next[i]!;
+          i = meta[m3 + 2]!;
           continue;
         }
-        pkts[i]! += 1;
-        bytes[i]! += len;
+        cnt[2 * i]! += 1;
+        cnt[2 * i + 1]! += len;
         if (tracer !== null) tracer.rule(this, i, true);
-        const t = tkind[i]!;
+        const t = (w >> 4) & 15;
         if (t === TargetKind.Verdict) {
-          verdict = arg[i]!;
+          verdict = meta[m3 + 1]!;
           break;
         }
         if (t === TargetKind.Jump) {
@@ -221,25 +227,25 @@ export class CompiledTable {
             verdict = Verdict.Drop;
             break;
           }
-          stack[sp++] = next[i]!;
-          i = arg[i]!;
+          stack[sp++] = meta[m3 + 2]!;
+          i = meta[m3 + 1]!;
           continue;
         }
         if (t === TargetKind.Ext) {
           const v = this.targets[i]!.action(skb, env);
           if (v === Verdict.Continue) {
-            i = next[i]!;
+            i = meta[m3 + 2]!;
             continue;
           }
           verdict = v;
           break;
         }
         if (t === TargetKind.Goto) {
-          i = arg[i]!;
+          i = meta[m3 + 1]!;
           continue;
         }
         if (t === TargetKind.None) {
-          i = next[i]!;
+          i = meta[m3 + 2]!;
           continue;
         }
         // TargetKind.Return: fall through to the return below
@@ -253,9 +259,9 @@ export class CompiledTable {
         i = r;
         continue;
       } else if (k === SlotKind.Policy) {
-        pkts[i]! += 1;
-        bytes[i]! += len;
-        verdict = arg[i]!;
+        cnt[2 * i]! += 1;
+        cnt[2 * i + 1]! += len;
+        verdict = meta[m3 + 1]!;
         if (tracer !== null) tracer.policy(this, this.chainOf[i]!, verdict);
         break;
       } else if (tracer !== null) {
@@ -314,7 +320,7 @@ export class CompiledTable {
   private walkRun(run: RunIndex, skb: Skb, env: RuleEnv, tracer: RuleTracer | null): number {
     for (let i = run.start; i < run.end; i++) {
       if (this.ipfTrivial[i] === 0 && !this.ipf[i]!.match(skb, env.ifaces)) continue;
-      const ms = this.matches[i]!;
+      const ms = this.evalMatches[i]!;
       let ok = true;
       for (let m = 0; m < ms.length; m++) {
         if (!ms[m]!.match(skb, env)) {
@@ -342,10 +348,19 @@ export class CompiledTable {
     return -1;
   }
 
+  /** pcnt: the packet counter of a rule or policy slot. */
+  pcnt(slot: number): number {
+    return this.counters[2 * slot]!;
+  }
+
+  /** bcnt: the byte counter of a rule or policy slot (IP packet lengths). */
+  bcnt(slot: number): number {
+    return this.counters[2 * slot + 1]!;
+  }
+
   /** resetCounters: every rule and policy counter back to 0 (iptables -Z). */
   resetCounters(): void {
-    this.pkts.fill(0);
-    this.bytes.fill(0);
+    this.counters.fill(0);
   }
 }
 
@@ -521,8 +536,9 @@ function layout(t: CompiledTable, withIndex: boolean): void {
   t.ruleNum = new Int32Array(total);
   t.ipfTrivial = new Uint8Array(total);
   t.runOf = new Int32Array(total).fill(-1);
-  t.pkts = new Float64Array(total);
-  t.bytes = new Float64Array(total);
+  t.counters = new Float64Array(2 * total);
+  t.meta = new Int32Array(3 * total);
+  t.evalMatches = new Array<Match[]>(total);
   t.ipf = new Array<IpFilter>(total);
   t.matches = new Array<Match[]>(total);
   t.targets = new Array<Target | null>(total);
@@ -556,6 +572,7 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       t.ipf[x] = TRIVIAL_IPF;
       t.ipfTrivial[x] = 1;
       t.matches[x] = NO_MATCHES;
+      t.evalMatches[x] = NO_MATCHES;
       t.targets[x] = null;
       t.rules[x] = null;
       t.next[x] = x + 1;
@@ -568,11 +585,14 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       t.ipf[x] = r.ipf;
       t.ipfTrivial[x] = r.ipf.trivial ? 1 : 0;
       t.matches[x] = r.matches.length === 0 ? NO_MATCHES : r.matches;
+      // matches that always match (comment) need no call at packet time
+      const live = r.matches.filter((m) => !m.alwaysMatches);
+      t.evalMatches[x] = live.length === 0 ? NO_MATCHES : live;
       t.targets[x] = r.target;
       t.rules[x] = r;
       t.tkind[x] = r.targetKind;
-      t.pkts[x] = r.pcnt;
-      t.bytes[x] = r.bcnt;
+      t.counters[2 * x] = r.pcnt;
+      t.counters[2 * x + 1] = r.bcnt;
       if (r.targetKind === TargetKind.Verdict) t.arg[x] = r.verdict;
       else if (r.targetKind === TargetKind.Jump || r.targetKind === TargetKind.Goto) {
         t.arg[x] = t.chains[t.chainIndex(r.targetName)]!.start;
@@ -583,8 +603,8 @@ function layout(t: CompiledTable, withIndex: boolean): void {
     if (ch.hook >= 0) {
       t.kind[e] = SlotKind.Policy;
       t.arg[e] = ch.def.policy;
-      t.pkts[e] = ch.def.pcnt;
-      t.bytes[e] = ch.def.bcnt;
+      t.counters[2 * e] = ch.def.pcnt;
+      t.counters[2 * e + 1] = ch.def.bcnt;
       t.hookEntry[ch.hook] = ch.start;
       t.underflow[ch.hook] = e;
     } else {
@@ -625,5 +645,11 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       t.runOf[disp] = t.runs.length;
       t.runs.push(run);
     }
+  }
+  // the packed hot copy of kind, target kind, trivial filter, arg and next
+  for (let x = 0; x < total; x++) {
+    t.meta[3 * x] = t.kind[x]! | (t.tkind[x]! << 4) | (t.ipfTrivial[x]! << 8);
+    t.meta[3 * x + 1] = t.arg[x]!;
+    t.meta[3 * x + 2] = t.next[x]!;
   }
 }

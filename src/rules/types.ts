@@ -95,6 +95,8 @@ export abstract class Match {
    * rule index relies on this for matches placed before a keyed port match)
    */
   pure = true;
+  /** the match holds for every packet (comment): the run loop need not call it */
+  alwaysMatches = false;
   constructor(family: number) {
     this.family = family;
   }

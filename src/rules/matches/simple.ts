@@ -31,6 +31,7 @@ export class CommentMatch extends Match {
   readonly opts: readonly OptDef[] = [opt("comment")];
   comment = "";
   private seen = false;
+  override alwaysMatches = true;
   parse(_o: string, arg: string, _inv: boolean, p: ParseCtx): void {
     if (this.seen) p.fail('comment: option "--comment" can only be used once');
     this.seen = true;
