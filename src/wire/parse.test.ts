@@ -178,7 +178,11 @@ test("IPv4 options: accepted and rejected as ip_options_compile does", () => {
     { name: "timestamp+addr no room", opts: [68, 8, 5, 1, 0, 0, 0, 0], ok: false },
     { name: "timestamp full, overflow counts", opts: [68, 8, 9, 0x10, 0, 0, 0, 0], ok: true, flags: IPV4_OPT_TS },
     { name: "timestamp full, overflow 15", opts: [68, 8, 9, 0xf0, 0, 0, 0, 0], ok: false },
-    { name: "prespecified timestamps full, overflow 15 ignored", opts: [68, 12, 13, 0xf3, 0, 0, 0, 0, 0, 0, 0, 0], ok: true },
+    {
+      name: "prespecified timestamps full, overflow 15 ignored",
+      opts: [68, 12, 13, 0xf3, 0, 0, 0, 0, 0, 0, 0, 0],
+      ok: true,
+    },
     { name: "timestamp length 3", opts: [68, 3, 5, 0], ok: false },
     { name: "router alert", opts: [148, 4, 0, 0], ok: true, flags: IPV4_OPT_RA },
     { name: "router alert length 2", opts: [148, 2, 0, 0], ok: false },
