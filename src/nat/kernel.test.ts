@@ -493,3 +493,52 @@ describe("kernel: recordings over the real conntrack", () => {
     assert.deepEqual(problems, []);
   });
 });
+
+describe("kernel: hairpin NAT", () => {
+  const gwWan4 = parseIpv4("10.77.2.1");
+  const gwWan6 = parseIpv6("fd77:2::1");
+  const lanNet4 = parseIpv4("10.77.1.0");
+  const lanNet6 = parseIpv6("fd77:1::");
+  const withPort = (r: NatRange, p: number): NatRange => {
+    r.flags |= NatRangeFlag.PROTO_SPECIFIED;
+    r.minProto = p;
+    r.maxProto = p;
+    return r;
+  };
+  const tcp80 = withPort(v4range("10.77.1.3"), 80);
+  const udp53 = withPort(v4range("10.77.1.3"), 53);
+  const tcp80v6 = withPort(v6range("fd77:1::3"), 80);
+  const inLan = (family: number, a: Int32Array): boolean =>
+    family === 4 ? (a[0] & 0xffffff00) === lanNet4 : a[0] === lanNet6[0] && a[1] === lanNet6[1];
+  const table: NatTable = (gw, skb, hook) => {
+    const pi = skb.pi;
+    if (hook === Hook.Prerouting) {
+      if (pi.family === 4 && pi.dst[0] === gwWan4) {
+        if (pi.proto === IPPROTO.TCP && pi.dstPort === 8080) return gw.nat.natSetup(skb, tcp80, Manip.Dst);
+        if (pi.proto === IPPROTO.UDP && pi.dstPort === 5353) return gw.nat.natSetup(skb, udp53, Manip.Dst);
+      }
+      if (
+        pi.family === 6 &&
+        pi.dst.every((w, i) => w === gwWan6[i]) &&
+        pi.proto === IPPROTO.TCP &&
+        pi.dstPort === 8080
+      ) {
+        return gw.nat.natSetup(skb, tcp80v6, Manip.Dst);
+      }
+      return Verdict.Accept;
+    }
+    if (skb.outIf === gw.ifindex("lan0") && inLan(pi.family, pi.src) && inLan(pi.family, pi.dst)) {
+      return masquerade(gw.nat, gw.ifaces, skb, noRange);
+    }
+    return masqueradeOnWan(gw, skb, hook);
+  };
+  // the gateway's own IPv6 redirects (link-local source) are already left out by the comparator
+
+  test("nat-hairpin: DNAT and MASQUERADE back into lan0, IPv4 and IPv6", () => {
+    assert.deepEqual(replayFixture({ dir: "nat-hairpin", table }), []);
+  });
+
+  test("nat-hairpin over the real conntrack", () => {
+    assert.deepEqual(replayWithConntrack({ dir: "nat-hairpin", table }), []);
+  });
+});
