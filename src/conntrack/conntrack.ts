@@ -30,6 +30,7 @@ import { sctpCanEarlyDrop, sctpPacket } from "./sctp.js";
 import {
   CtStore,
   META_EV_MARK,
+  META_EV_PROTO,
   META_EV_UPDATE,
   META_FREE,
   META_HASHED_ORIG,
@@ -228,6 +229,10 @@ export class Conntrack implements CtView {
   /** eventUpdate: note an UPDATE event for delivery at confirm (only with an event sink) */
   eventUpdate(r: Int32Array, cb: number): void {
     if (this.eventSink !== null) r[cb + W_META] |= META_EV_UPDATE;
+  }
+  /** eventProtoinfo: a protocol state change (Linux IPCT_PROTOINFO): the event shows the state */
+  eventProtoinfo(r: Int32Array, cb: number): void {
+    if (this.eventSink !== null) r[cb + W_META] |= META_EV_UPDATE | META_EV_PROTO;
   }
   /** icmpFail: an ICMP packet conntrack cannot use: no entry, stat `error` (Linux: not `invalid`) */
   icmpFail(skb: Skb, reason: number): number {
@@ -529,7 +534,7 @@ export class Conntrack implements CtView {
     r[cb + W_META] = (r[cb + W_META] | IPS.CONFIRMED) & ~META_EV_UPDATE;
     if (this.eventSink !== null) {
       this.eventSink(CtEvent.New, ct);
-      r[cb + W_META] &= ~META_EV_MARK;
+      r[cb + W_META] &= ~(META_EV_MARK | META_EV_PROTO);
     }
     return Verdict.Accept;
   }
@@ -605,7 +610,7 @@ export class Conntrack implements CtView {
     const cb = slot * store.stride + store.common;
     r[cb + W_META] &= ~META_EV_UPDATE;
     if ((r[cb + W_META] & IPS.DYING) === 0 && this.eventSink !== null) this.eventSink(CtEvent.Update, ct);
-    r[cb + W_META] &= ~META_EV_MARK;
+    r[cb + W_META] &= ~(META_EV_MARK | META_EV_PROTO);
   }
 
   /**
@@ -950,6 +955,12 @@ export class Conntrack implements CtView {
   /** isTcpEstablishedState: helper for rules and tests */
   static isTcpEstablished(state: number): boolean {
     return state === TcpCtState.Established;
+  }
+
+  /** protoEventPending: whether the entry's next event carries its protocol state (formatters) */
+  protoEventPending(ct: number): boolean {
+    const store = this.storeOf(ct);
+    return (store.rec[(ct & 0xffffff) * store.stride + store.common + W_META] & META_EV_PROTO) !== 0;
   }
 
   /** pendingMarkEvent: whether the entry has an unsent mark change (formatters) */

@@ -145,8 +145,9 @@ export function formatEvent(c: Conntrack, type: number, ct: number): string {
   let s = `${head.padStart(9)} ${protoName(proto).padEnd(8)} ${proto} `;
   const secs = remainingSeconds(c, ct, c.now);
   if (type !== CtEvent.Destroy || secs > 0) s += `${secs} `;
-  s += stateText(c, ct);
   const destroy = type === CtEvent.Destroy;
+  // Linux prints the protocol state in an event only with IPCT_PROTOINFO (a state change) or DESTROY.
+  if (destroy || c.protoEventPending(ct)) s += stateText(c, ct);
   s += formatTuple(c, ct, 0) + (destroy ? countersText(c, ct, 0) : "");
   if ((status & IPS.SEEN_REPLY) === 0) s += " [UNREPLIED]";
   s += ` ${formatTuple(c, ct, 1)}${destroy ? countersText(c, ct, 1) : ""}`;

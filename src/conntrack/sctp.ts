@@ -346,7 +346,7 @@ export function sctpPacket(
     }
     r[cb + W_META] = (r[cb + W_META] & ~META_STATE_MASK) | (newState << META_STATE_SHIFT);
     if (oldState !== newState) {
-      c.eventUpdate(r, cb);
+      c.eventProtoinfo(r, cb);
       if (newState === sES && (r[cb + W_META] & IPS.ASSURED) === 0) {
         r[cb + W_META] |= IPS.ASSURED;
       }

@@ -68,6 +68,8 @@ export const META_HASHED_ORIG = 1 << 25;
 export const META_HASHED_REPLY = 1 << 26;
 /** a mark change is pending in the next UPDATE event (printed as mark= even when 0) */
 export const META_EV_MARK = 1 << 27;
+/** a protocol state change is pending in the next event (Linux IPCT_PROTOINFO: the state is printed) */
+export const META_EV_PROTO = 1 << 28;
 /** the slot is unused (free list or never allocated) */
 export const META_FREE = 1 << 30;
 

@@ -738,7 +738,7 @@ export function tcpPacket(
   } else if (lastWin(r, cb) === 0 && tNew > t[TcpCtState.Retrans]) timeout = t[TcpCtState.Retrans];
   else timeout = tNew;
 
-  if (newState !== oldState) c.eventUpdate(r, cb);
+  if (newState !== oldState) c.eventProtoinfo(r, cb);
 
   if ((status & IPS.SEEN_REPLY) === 0) {
     if ((flags & TCP_RST) !== 0) {
