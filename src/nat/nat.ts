@@ -19,6 +19,19 @@
  * TIME_WAIT eviction in the last attempts), then alters the unconfirmed entry's reply tuple and sets
  * the SRC_NAT / DST_NAT (when changed) and _DONE status bits.
  *
+ * After a rewrite, the packet's PacketInfo keeps in step: addresses, ports and the ICMP id (and those of
+ * its `inner` record for an ICMP error) are updated; nothing else a parse records changes under NAT.
+ *
+ * Wiring (the engine):
+ *
+ *   const nat = new Nat(conntrack, rng);                         // Conntrack satisfies NatConntrack
+ *   conntrack.setDestroyHook((ct) => nat.onDestroy(ct));
+ *   conntrack.setCapacityHook((family, cap) => nat.onCapacity(family, cap));
+ *   // at PREROUTING / OUTPUT (after conntrack) and INPUT / POSTROUTING (before confirm):
+ *   verdict = nat.hook(skb, hook, runNatTable);                  // runNatTable evaluates the nat chain
+ *   // TargetEnv: natSetup -> nat.natSetup(skb, range, manip) (SNAT, DNAT, NETMAP);
+ *   //            masquerade -> masquerade(nat, ifaces, skb, range); redirect -> redirect(nat, ifaces, skb, range)
+ *
  * hot path: `hook`, `natPacket`, `icmpReplyTranslation` and `setupInfo` do not allocate.
  */
 import { CtInfo, Dir, Hook, IPPROTO, IPS, Manip, NatRange, NatRangeFlag, Verdict } from "../core/netfilter.js";
