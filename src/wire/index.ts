@@ -199,6 +199,7 @@ export {
   IPV4_OPT_SSRR,
   IPV4_OPT_TS,
   IPV6_MAX_HBH_OPTS,
+  ipv6RcvAddrOk,
   isIcmpError,
   isIcmpv6Error,
   parseEmbedded,

@@ -5,7 +5,7 @@ import { arbSpec } from "../../test/wire/arbitraries.js";
 import { formatAddr, parseAddr } from "./addr.js";
 import { buildPacket, fragment } from "./build.js";
 import { PacketInfo, WireStatus } from "./packet-info.js";
-import { IPV4_OPT_LSRR, IPV4_OPT_RA, IPV4_OPT_RR, IPV4_OPT_TS, parsePacket } from "./parse.js";
+import { IPV4_OPT_LSRR, IPV4_OPT_RA, IPV4_OPT_RR, IPV4_OPT_TS, ipv6RcvAddrOk, parsePacket } from "./parse.js";
 
 function parse(b: Uint8Array, capLen = b.length): PacketInfo {
   const pi = new PacketInfo();
@@ -597,3 +597,21 @@ function with16(p: Uint8Array, i: number, v: number): Uint8Array {
   c[i + 1] = v & 0xff;
   return c;
 }
+
+test("IPv6 receive address checks (ip6_rcv_core)", () => {
+  const cases: [string, string, boolean, boolean][] = [
+    ["fd00::1", "fd00::2", false, true],
+    ["::1", "fd00::2", false, false],
+    ["fd00::1", "::1", false, false],
+    ["::1", "::1", true, true],
+    ["fd00::1", "ff01::1", false, false], // interface-local multicast from another node
+    ["fd00::1", "ff01::1", true, true],
+    ["fd00::1", "ff00::1", true, false], // reserved scope 0
+    ["fd00::1", "ff02::1", false, true],
+    ["ff02::1", "fd00::2", false, false], // multicast source
+  ];
+  for (const [src, dst, lo, ok] of cases) {
+    const pi = parse(buildPacket({ src, dst, udp: {} }));
+    assert.equal(ipv6RcvAddrOk(pi, lo), ok, `${src} > ${dst}${lo ? " (lo)" : ""}`);
+  }
+});

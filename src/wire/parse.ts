@@ -68,8 +68,16 @@ export function resetPacketInfo(pi: PacketInfo): void {
   pi.fragOff = 0;
   pi.isFragment = false;
   pi.fragHdrOff = -1;
-  pi.src.fill(0);
-  pi.dst.fill(0);
+  const src = pi.src;
+  const dst = pi.dst;
+  src[0] = 0;
+  src[1] = 0;
+  src[2] = 0;
+  src[3] = 0;
+  dst[0] = 0;
+  dst[1] = 0;
+  dst[2] = 0;
+  dst[3] = 0;
   pi.proto = 0;
   pi.firstNextHeader = 0;
   pi.ipTotalLen = 0;
@@ -780,4 +788,24 @@ export function parseEmbedded(inner: PacketInfo, b: Uint8Array, off: number, cap
   }
   if (version === 4) return parseIpv4(inner, b, off, capLen, true);
   return parseIpv6(inner, b, off, capLen, true);
+}
+
+/**
+ * ipv6RcvAddrOk: the address checks Linux's ip6_rcv_core makes before PREROUTING (so conntrack never
+ * sees such packets): the loopback address as source or destination on a non-loopback device
+ * (RFC 4291 §2.5.3), an interface-local multicast destination from another node (RFC 4291 errata
+ * 3480), a multicast destination with the reserved scope 0, and a multicast source (RFC 4291 §2.7).
+ * `onLoopback`: the packet came in on a loopback device. Precondition: pi.family === 6, header parsed.
+ */
+export function ipv6RcvAddrOk(pi: PacketInfo, onLoopback: boolean): boolean {
+  const s = pi.src;
+  const d = pi.dst;
+  const isLoop = (a: Int32Array) => a[0] === 0 && a[1] === 0 && a[2] === 0 && a[3] === 1;
+  if (!onLoopback && (isLoop(s) || isLoop(d))) return false;
+  const dMulti = d[0] >>> 24 === 0xff;
+  const dScope = (d[0] >>> 16) & 0x0f;
+  if (!onLoopback && dMulti && dScope === 1) return false;
+  if (dMulti && dScope === 0) return false;
+  if (s[0] >>> 24 === 0xff) return false;
+  return true;
 }
