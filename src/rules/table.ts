@@ -6,7 +6,7 @@
  * built-in chain (whose counters are the policy counters) or the implicit RETURN at the end of a user
  * chain. Jumps and gotos hold slot indexes. Per-slot data sits in parallel arrays: kind, target kind,
  * argument (verdict or jump slot), the next slot, the IP header filter, the extension matches and target,
- * and the packet and byte counters (Float64Array: exact to 2^53).
+ * and the packet and byte counters (pairs of unsigned 32-bit words, low then high: exact to 2^64).
  *
  * Index. Runs of consecutive rules that all test an exact destination address (`-d a/32`, `/128`, not
  * negated), or all an exact protocol and destination port (`-p tcp -m tcp --dport N` with only pure
@@ -14,7 +14,8 @@
  * the first rule of the run that can match at all, and each rule's `next` is the next rule of the run
  * with the same key. Rules of the run with another key cannot match (their IP filter or port test fails
  * without side effects), so first-match order, counters and hotdrops are exactly those of a linear walk.
- * Packets whose port cannot be read (fragments, truncated headers) walk the run linearly.
+ * Port runs hold only native port tests (see matches/tcp.ts), which no packet without a readable port
+ * (fragments, truncated headers) passes, and which drop nothing: such packets skip the whole run.
  *
  * Hot path (`run`): no allocation, no exceptions, no string keys.
  */
@@ -22,7 +23,17 @@ import type { IfaceView } from "../core/env.js";
 import { Verdict } from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
 import { RulesetError } from "./errors.js";
-import { ChainDef, INV_DSTIP, IpFilter, type Rule, type TableDef, TargetKind } from "./rule.js";
+import {
+  ChainDef,
+  INV_DSTIP,
+  INV_FRAG,
+  INV_PROTO,
+  INV_SRCIP,
+  IpFilter,
+  type Rule,
+  type TableDef,
+  TargetKind,
+} from "./rule.js";
 import { BUILTIN_HOOKS } from "./tables.js";
 
 const HOOK_NAMES = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
@@ -70,9 +81,36 @@ export class ChainInfo {
   }
 }
 
+/** words per slot in CompiledTable.meta */
+export const META_STRIDE = 16;
+// meta word offsets
+const M_W = 0;
+const M_ARG = 1;
+const M_NEXT = 2;
+const M_IPF = 3;
+const M_PORTS = 8;
+const M_SPT = 9;
+const M_DPT = 10;
+const M_PKTS = 12;
+const M_BYTES = 14;
+// inline port test flags (meta word 8)
+const P_SPT = 1;
+const P_DPT = 2;
+const P_SPT_INV = 4;
+const P_DPT_INV = 8;
+/** a bare `-m tcp`/`-m udp` run through x_tables: checks only that the header is there */
+const P_XT = 16;
+const P_TCP = 32;
+// inline filter flags (meta word 3)
+const F_SRC = 1;
+const F_DST = 2;
+const F_PROTO = 4;
+const F_FRAG = 8;
+/** the filter needs the IpFilter object (interfaces, IPv6) */
+const F_OBJ = 16;
+
 const KEY_ADDR = 0;
 const KEY_PORT = 1;
-const HOTDROP = -2;
 const MIN_RUN = 4;
 
 /** RunIndex: the hash of one indexed run of rules. */
@@ -84,16 +122,16 @@ class RunIndex {
   readonly start: number;
   readonly end: number;
   readonly mask: number;
-  readonly keys: Int32Array;
-  readonly heads: Int32Array;
+  /** per bucket: the first rule slot with the key (-1: empty bucket), then the key words */
+  readonly table: Int32Array;
   constructor(keyKind: number, words: number, start: number, end: number, capacity: number) {
     this.keyKind = keyKind;
     this.words = words;
     this.start = start;
     this.end = end;
     this.mask = capacity - 1;
-    this.keys = new Int32Array(capacity * words);
-    this.heads = new Int32Array(capacity).fill(-1);
+    this.table = new Int32Array(capacity * (words + 1));
+    for (let b = 0; b < capacity; b++) this.table[b * (words + 1)] = -1;
   }
 }
 
@@ -135,17 +173,18 @@ export class CompiledTable {
   runOf: Int32Array = new Int32Array(0);
   readonly runs: RunIndex[] = [];
   /**
-   * counters per slot (rules and policies), interleaved: [2*slot] packets, [2*slot+1] bytes (one cache
-   * line per rule). Read them with pcnt()/bcnt().
-   */
-  counters: Float64Array = new Float64Array(0);
-  /**
-   * hot per-slot data packed for the run loop: [3*slot] = kind | targetKind << 4 | trivialIpFilter << 8,
-   * [3*slot+1] = arg (verdict or jump slot), [3*slot+2] = next slot
+   * everything the run loop reads of a slot, META_STRIDE (16) int32 words, one cache line: [0] kind |
+   * targetKind << 4, [1] arg (verdict or jump slot), [2] next slot, [3..7] the inline IPv4 header filter
+   * (flags F_* | IPT_INV_* << 8 | protocol << 16, source, source mask, destination, destination mask),
+   * [8..10] an inline tcp/udp port test (flags P_*, source range lo | hi << 16, destination range),
+   * [12..13] packet counter and [14..15] byte counter (unsigned 32-bit low and high words). Read the
+   * counters with pcnt()/bcnt().
    */
   meta: Int32Array = new Int32Array(0);
   /** the matches run at packet time (a rule's matches without those that always match, like comment) */
   evalMatches: Match[][] = [];
+  /** the first of evalMatches, or null: most rules have at most one, read without the array hop */
+  firstMatch: (Match | null)[] = [];
   private readonly stacks: Int32Array[] = [new Int32Array(MAX_JUMP_DEPTH + 1)];
   private level = 0;
 
@@ -179,28 +218,60 @@ export class CompiledTable {
     const meta = this.meta;
     const ipf = this.ipf;
     const matches = this.evalMatches;
-    const cnt = this.counters;
     const ifaces: IfaceView = env.ifaces;
     const len = skb.pi.len;
     let sp = 0;
     let verdict: number = Verdict.Drop;
     let hot = false;
+    const first = this.firstMatch;
+    const pi = skb.pi;
     for (;;) {
-      const m3 = 3 * i;
+      const m3 = META_STRIDE * i;
       const w = meta[m3]!;
       const k = w & 15;
       if (k === SlotKind.Rule) {
-        if ((w & 0x100) === 0 && !ipf[i]!.match(skb, ifaces)) {
-          if (tracer !== null) tracer.rule(this, i, false);
-          i = meta[m3 + 2]!;
-          continue;
+        const f = meta[m3 + 3]!;
+        if (f !== 0) {
+          let pass: boolean;
+          if ((f & F_OBJ) !== 0) pass = ipf[i]!.match(skb, ifaces);
+          else {
+            // IPv4 header filter, inline (Linux ip_packet_match)
+            pass = true;
+            if (
+              (f & F_SRC) !== 0 &&
+              ((pi.src[0]! & meta[m3 + 5]!) === meta[m3 + 4]!) === ((f & (INV_SRCIP << 8)) !== 0)
+            ) {
+              pass = false;
+            } else if (
+              (f & F_DST) !== 0 &&
+              ((pi.dst[0]! & meta[m3 + 7]!) === meta[m3 + 6]!) === ((f & (INV_DSTIP << 8)) !== 0)
+            ) {
+              pass = false;
+            } else if ((f & F_PROTO) !== 0 && (pi.proto === f >>> 16) === ((f & (INV_PROTO << 8)) !== 0)) {
+              pass = false;
+            } else if ((f & F_FRAG) !== 0 && (pi.fragOff !== 0) === ((f & (INV_FRAG << 8)) !== 0)) {
+              pass = false;
+            }
+          }
+          if (!pass) {
+            if (tracer !== null) tracer.rule(this, i, false);
+            i = meta[m3 + 2]!;
+            continue;
+          }
         }
-        const ms = matches[i]!;
-        let ok = true;
-        for (let m = 0; m < ms.length; m++) {
-          if (!ms[m]!.match(skb, env)) {
-            ok = false;
-            break;
+        const pf = meta[m3 + M_PORTS]!;
+        let ok = pf === 0 || portsMatch(pf, meta, m3, pi, env);
+        const m1 = first[i]!;
+        if (ok && m1 !== null) {
+          if (!m1.match(skb, env)) ok = false;
+          else {
+            const ms = matches[i]!;
+            for (let m = 1; m < ms.length; m++) {
+              if (!ms[m]!.match(skb, env)) {
+                ok = false;
+                break;
+              }
+            }
           }
         }
         if (!ok) {
@@ -213,8 +284,7 @@ export class CompiledTable {
           i = meta[m3 + 2]!;
           continue;
         }
-        cnt[2 * i]! += 1;
-        cnt[2 * i + 1]! += len;
+        count(meta, m3, len);
         if (tracer !== null) tracer.rule(this, i, true);
         const t = (w >> 4) & 15;
         if (t === TargetKind.Verdict) {
@@ -250,17 +320,11 @@ export class CompiledTable {
         }
         // TargetKind.Return: fall through to the return below
       } else if (k === SlotKind.Dispatch) {
-        const r = this.dispatch(this.runOf[i]!, skb, env, tracer);
-        if (r === HOTDROP) {
-          hot = true;
-          verdict = Verdict.Drop;
-          break;
-        }
+        const r = this.dispatch(this.runOf[i]!, skb);
         i = r;
         continue;
       } else if (k === SlotKind.Policy) {
-        cnt[2 * i]! += 1;
-        cnt[2 * i + 1]! += len;
+        count(meta, m3, len);
         verdict = meta[m3 + 1]!;
         if (tracer !== null) tracer.policy(this, this.chainOf[i]!, verdict);
         break;
@@ -276,8 +340,8 @@ export class CompiledTable {
     return verdict;
   }
 
-  /** dispatch: the first slot of run `r` that can match this packet (or the run's end), or HOTDROP. */
-  private dispatch(r: number, skb: Skb, env: RuleEnv, tracer: RuleTracer | null): number {
+  /** dispatch: the first slot of run `r` that can match this packet, or the run's end. */
+  private dispatch(r: number, skb: Skb): number {
     const run = this.runs[r]!;
     const pi = skb.pi;
     let key: ArrayLike<number>;
@@ -285,54 +349,32 @@ export class CompiledTable {
       key = pi.dst;
     } else {
       const proto = pi.proto;
-      const need = proto === 6 ? 20 : proto === 17 ? 8 : 0;
-      if (need === 0) return run.end; // no rule of the run can pass its -p test
+      if (proto !== 6 && proto !== 17) return run.end; // no rule of the run can pass its -p test
       const o = pi.l4Off;
-      if (pi.fragOff !== 0 || pi.status !== 0 || o <= 0 || o + need > pi.off + pi.len || o + need > pi.buf.length) {
-        return this.walkRun(run, skb, env, tracer);
+      // the runs' port tests are nftables payload loads: a fragment, or fewer than 4 bytes of
+      // transport header, match none of them (and drop nothing)
+      if (pi.fragOff !== 0 || pi.status !== 0 || o <= 0 || o + 4 > pi.off + pi.len || o + 4 > pi.buf.length) {
+        return run.end;
       }
       keyScratch[0] = (proto << 16) | (pi.buf[o + 2]! << 8) | pi.buf[o + 3]!;
       key = keyScratch;
     }
     const w = run.words;
-    const keys = run.keys;
+    const tab = run.table;
     const mask = run.mask;
     let h = hashWords(key, 0, w) & mask;
     for (;;) {
-      const head = run.heads[h]!;
+      const o = h * (w + 1);
+      const head = tab[o]!;
       if (head < 0) return run.end;
-      const o = h * w;
       if (
-        keys[o] === key[0] &&
-        (w === 1 || (keys[o + 1] === key[1] && keys[o + 2] === key[2] && keys[o + 3] === key[3]))
+        tab[o + 1] === key[0] &&
+        (w === 1 || (tab[o + 2] === key[1] && tab[o + 3] === key[2] && tab[o + 4] === key[3]))
       ) {
         return head;
       }
       h = (h + 1) & mask;
     }
-  }
-
-  /**
-   * walkRun: a port-keyed run for a packet whose port cannot be read. None of its rules can match (each
-   * has a tcp/udp port test, which fails on such packets); the walk only finds out whether one of them
-   * hotdrops the packet first, as a linear walk would.
-   */
-  private walkRun(run: RunIndex, skb: Skb, env: RuleEnv, tracer: RuleTracer | null): number {
-    for (let i = run.start; i < run.end; i++) {
-      if (this.ipfTrivial[i] === 0 && !this.ipf[i]!.match(skb, env.ifaces)) continue;
-      const ms = this.evalMatches[i]!;
-      let ok = true;
-      for (let m = 0; m < ms.length; m++) {
-        if (!ms[m]!.match(skb, env)) {
-          ok = false;
-          break;
-        }
-      }
-      if (tracer !== null) tracer.rule(this, i, ok);
-      if (env.hotdrop) return HOTDROP;
-      if (ok) return i; // unreachable: the port test cannot pass here
-    }
-    return run.end;
   }
 
   /** chainIndex: index of chain `name`, -1 when absent. */
@@ -350,17 +392,28 @@ export class CompiledTable {
 
   /** pcnt: the packet counter of a rule or policy slot. */
   pcnt(slot: number): number {
-    return this.counters[2 * slot]!;
+    const o = META_STRIDE * slot + M_PKTS;
+    return this.meta[o + 1]! * 4294967296 + (this.meta[o]! >>> 0);
   }
 
   /** bcnt: the byte counter of a rule or policy slot (IP packet lengths). */
   bcnt(slot: number): number {
-    return this.counters[2 * slot + 1]!;
+    const o = META_STRIDE * slot + M_BYTES;
+    return this.meta[o + 1]! * 4294967296 + (this.meta[o]! >>> 0);
+  }
+
+  /** setCounters: set a slot's counters (iptables -c / restore -c). */
+  setCounters(slot: number, packets: number, bytes: number): void {
+    const o = META_STRIDE * slot;
+    this.meta[o + M_PKTS] = packets % 4294967296;
+    this.meta[o + M_PKTS + 1] = Math.floor(packets / 4294967296);
+    this.meta[o + M_BYTES] = bytes % 4294967296;
+    this.meta[o + M_BYTES + 1] = Math.floor(bytes / 4294967296);
   }
 
   /** resetCounters: every rule and policy counter back to 0 (iptables -Z). */
   resetCounters(): void {
-    this.counters.fill(0);
+    for (let o = 0; o < this.meta.length; o += META_STRIDE) this.meta.fill(0, o + M_PKTS, o + M_PKTS + 4);
   }
 }
 
@@ -493,7 +546,8 @@ function keyKindOf(r: Rule): number {
   if ((f.proto === 6 || f.proto === 17) && !(f.inv & 0x40)) {
     for (const m of r.matches) {
       if ((m instanceof TcpMatch || m instanceof UdpMatch) && m.protoNum === f.proto) {
-        return m.exactDport >= 0 ? KEY_PORT : -1;
+        // only native (payload) port tests: they cannot drop a packet whose port is unreadable
+        return m.exactDport >= 0 && m.pure ? KEY_PORT : -1;
       }
       if (!m.pure) return -1;
     }
@@ -536,9 +590,9 @@ function layout(t: CompiledTable, withIndex: boolean): void {
   t.ruleNum = new Int32Array(total);
   t.ipfTrivial = new Uint8Array(total);
   t.runOf = new Int32Array(total).fill(-1);
-  t.counters = new Float64Array(2 * total);
-  t.meta = new Int32Array(3 * total);
+  t.meta = new Int32Array(META_STRIDE * total);
   t.evalMatches = new Array<Match[]>(total);
+  t.firstMatch = new Array<Match | null>(total);
   t.ipf = new Array<IpFilter>(total);
   t.matches = new Array<Match[]>(total);
   t.targets = new Array<Target | null>(total);
@@ -573,6 +627,7 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       t.ipfTrivial[x] = 1;
       t.matches[x] = NO_MATCHES;
       t.evalMatches[x] = NO_MATCHES;
+      t.firstMatch[x] = null;
       t.targets[x] = null;
       t.rules[x] = null;
       t.next[x] = x + 1;
@@ -588,11 +643,11 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       // matches that always match (comment) need no call at packet time
       const live = r.matches.filter((m) => !m.alwaysMatches);
       t.evalMatches[x] = live.length === 0 ? NO_MATCHES : live;
+      t.firstMatch[x] = live.length === 0 ? null : live[0]!;
       t.targets[x] = r.target;
       t.rules[x] = r;
       t.tkind[x] = r.targetKind;
-      t.counters[2 * x] = r.pcnt;
-      t.counters[2 * x + 1] = r.bcnt;
+
       if (r.targetKind === TargetKind.Verdict) t.arg[x] = r.verdict;
       else if (r.targetKind === TargetKind.Jump || r.targetKind === TargetKind.Goto) {
         t.arg[x] = t.chains[t.chainIndex(r.targetName)]!.start;
@@ -603,8 +658,7 @@ function layout(t: CompiledTable, withIndex: boolean): void {
     if (ch.hook >= 0) {
       t.kind[e] = SlotKind.Policy;
       t.arg[e] = ch.def.policy;
-      t.counters[2 * e] = ch.def.pcnt;
-      t.counters[2 * e + 1] = ch.def.bcnt;
+
       t.hookEntry[ch.hook] = ch.start;
       t.underflow[ch.hook] = e;
     } else {
@@ -636,9 +690,9 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       for (const [ks, list] of distinct) {
         const k = ks.split(",").map(Number);
         let h = hashWords(k, 0, words) & run.mask;
-        while (run.heads[h]! >= 0) h = (h + 1) & run.mask;
-        for (let w = 0; w < words; w++) run.keys[h * words + w] = k[w]!;
-        run.heads[h] = list[0]!;
+        while (run.table[h * (words + 1)]! >= 0) h = (h + 1) & run.mask;
+        for (let w = 0; w < words; w++) run.table[h * (words + 1) + 1 + w] = k[w]!;
+        run.table[h * (words + 1)] = list[0]!;
         for (let q = 0; q < list.length; q++) t.next[list[q]!] = q + 1 < list.length ? list[q + 1]! : end;
       }
       t.kind[disp] = SlotKind.Dispatch;
@@ -646,10 +700,119 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       t.runs.push(run);
     }
   }
-  // the packed hot copy of kind, target kind, trivial filter, arg and next
+  // the packed hot copy of kind, target kind, arg, next, the IPv4 header filter, an inline port test
+  // and the counters
   for (let x = 0; x < total; x++) {
-    t.meta[3 * x] = t.kind[x]! | (t.tkind[x]! << 4) | (t.ipfTrivial[x]! << 8);
-    t.meta[3 * x + 1] = t.arg[x]!;
-    t.meta[3 * x + 2] = t.next[x]!;
+    const o = META_STRIDE * x;
+    t.meta[o + M_W] = t.kind[x]! | (t.tkind[x]! << 4);
+    t.meta[o + M_ARG] = t.arg[x]!;
+    t.meta[o + M_NEXT] = t.next[x]!;
+    const r = t.rules[x];
+    if (r != null) t.setCounters(x, r.pcnt, r.bcnt);
+    else if (t.kind[x] === SlotKind.Policy) {
+      const d = t.chains[t.chainOf[x]!]!.def;
+      t.setCounters(x, d.pcnt, d.bcnt);
+    }
+    inlinePorts(t, x, o);
+    const f = t.ipf[x]!;
+    if (f.trivial) continue;
+    if (f.family !== 4 || f.needIn || f.needOut) {
+      t.meta[o + M_IPF] = F_OBJ;
+      continue;
+    }
+    t.meta[o + M_IPF] =
+      (f.needSrc ? F_SRC : 0) |
+      (f.needDst ? F_DST : 0) |
+      (f.needProto ? F_PROTO : 0) |
+      (f.needFrag ? F_FRAG : 0) |
+      (f.inv << 8) |
+      (f.proto << 16);
+    t.meta[o + 4] = f.src[0]!;
+    t.meta[o + 5] = f.srcMask[0]!;
+    t.meta[o + 6] = f.dst[0]!;
+    t.meta[o + 7] = f.dstMask[0]!;
   }
+}
+
+/**
+ * inlinePorts: when a rule's first live match is a tcp/udp match the loop can run from the meta words
+ * (ports only, natively; or a bare x_tables `-m tcp`), move it there and out of evalMatches.
+ */
+function inlinePorts(t: CompiledTable, x: number, o: number): void {
+  const ms = t.evalMatches[x]!;
+  if (ms.length === 0) return;
+  const m = ms[0]!;
+  if (!(m instanceof TcpMatch || m instanceof UdpMatch)) return;
+  const tcp = m instanceof TcpMatch ? m : null;
+  if (tcp !== null && (tcp.flgMask !== 0 || tcp.flgCmp !== 0 || tcp.flgInv || tcp.option !== 0 || tcp.optionInv))
+    return;
+  let pf = m instanceof TcpMatch ? P_TCP : 0;
+  if (!m.pure)
+    pf |= P_XT; // bare: x_tables semantics (checks the header is there)
+  else {
+    if (!(m.sptMin === 0 && m.sptMax === 65535 && !m.sptInv)) pf |= P_SPT | (m.sptInv ? P_SPT_INV : 0);
+    if (!(m.dptMin === 0 && m.dptMax === 65535 && !m.dptInv)) pf |= P_DPT | (m.dptInv ? P_DPT_INV : 0);
+    if ((pf & (P_SPT | P_DPT)) === 0) return;
+  }
+  t.meta[o + M_PORTS] = pf;
+  t.meta[o + M_SPT] = m.sptMin | (m.sptMax << 16);
+  t.meta[o + M_DPT] = m.dptMin | (m.dptMax << 16);
+  const rest = ms.slice(1);
+  t.evalMatches[x] = rest.length === 0 ? NO_MATCHES : rest;
+  t.firstMatch[x] = rest.length === 0 ? null : rest[0]!;
+}
+
+/**
+ * portsMatch: the inline tcp/udp test of a slot. Native (nftables payload) port tests need 4 bytes of
+ * transport header and no fragment offset, and never drop; the bare x_tables match hotdrops a packet
+ * whose header is missing and the TCP fragment at offset 8. Hot path.
+ */
+function portsMatch(
+  pf: number,
+  meta: Int32Array,
+  o: number,
+  pi: import("../wire/packet-info.js").PacketInfo,
+  env: RuleEnv,
+): boolean {
+  const l4 = pi.l4Off;
+  const end = pi.off + pi.len;
+  if ((pf & P_XT) !== 0) {
+    if (pi.fragOff !== 0) {
+      if (pi.fragOff === 8 && (pf & P_TCP) !== 0) env.hotdrop = true;
+      return false;
+    }
+    const need = (pf & P_TCP) !== 0 ? 20 : 8;
+    if (pi.status !== 0 || l4 <= 0 || l4 + need > end || l4 + need > pi.buf.length) {
+      env.hotdrop = true;
+      return false;
+    }
+    return true;
+  }
+  if (pi.fragOff !== 0 || pi.status !== 0 || l4 <= 0 || l4 + 4 > end || l4 + 4 > pi.buf.length) return false;
+  const b = pi.buf;
+  if ((pf & P_SPT) !== 0) {
+    const r = meta[o + M_SPT]!;
+    const p = (b[l4]! << 8) | b[l4 + 1]!;
+    if ((p >= (r & 0xffff) && p <= r >>> 16) === ((pf & P_SPT_INV) !== 0)) return false;
+  }
+  if ((pf & P_DPT) !== 0) {
+    const r = meta[o + M_DPT]!;
+    const p = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+    if ((p >= (r & 0xffff) && p <= r >>> 16) === ((pf & P_DPT_INV) !== 0)) return false;
+  }
+  return true;
+}
+
+/** count: one packet of `len` bytes on the counters at meta offset `o` (u32 pairs with carry). Hot path. */
+function count(meta: Int32Array, o: number, len: number): void {
+  const p = (meta[o + M_PKTS]! >>> 0) + 1;
+  if (p === 4294967296) {
+    meta[o + M_PKTS] = 0;
+    meta[o + M_PKTS + 1]! += 1;
+  } else meta[o + M_PKTS] = p;
+  const b = (meta[o + M_BYTES]! >>> 0) + len;
+  if (b >= 4294967296) {
+    meta[o + M_BYTES] = b - 4294967296;
+    meta[o + M_BYTES + 1]! += 1;
+  } else meta[o + M_BYTES] = b;
 }
