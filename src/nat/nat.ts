@@ -168,7 +168,7 @@ export class Nat {
     const cap = Math.max(16, opts.capacity ?? 1024);
     this.bysource = new BySource(cap, opts.hashSeed ?? 0x5eed);
     this.bysource.rehashKey = (i: number): number => {
-      this.ct.tuple(this.bysource.ctOf(i), Dir.Original, this.tSrc);
+      this.readTuple(this.bysource.ctOf(i), Dir.Original, this.tSrc);
       return this.bysource.bucket(this.tSrc.src, this.tSrc.srcPort, this.tSrc.proto);
     };
     this.masqIndex = new Int32Array(cap);
@@ -241,7 +241,7 @@ export class Nat {
     if ((status & done) !== 0) return Verdict.Drop;
 
     // what the packet looks like now: the inverse of the reply tuple (earlier manips included)
-    ops.tuple(ct, Dir.Reply, this.tA);
+    this.readTuple(ct, Dir.Reply, this.tA);
     invertTuple(this.tCurr, this.tA);
     this.getUniqueTuple(this.tNew, this.tCurr, range, ct, manip);
 
@@ -252,7 +252,7 @@ export class Nat {
       this.stats.mangled++;
     }
     if (manip === Manip.Src) {
-      ops.tuple(ct, Dir.Original, this.tA);
+      this.readTuple(ct, Dir.Original, this.tA);
       const si = sideIndex(ct);
       if (si >= this.bysource.capacity) this.ensureCapacity(si + 1);
       this.bysource.add(si, ct, this.bysource.bucket(this.tA.src, this.tA.srcPort, this.tA.proto));
@@ -268,7 +268,7 @@ export class Nat {
    */
   allocNullBinding(ct: number, manip: number): number {
     const r = this.nullRange;
-    this.ct.tuple(ct, Dir.Reply, this.tB);
+    this.readTuple(ct, Dir.Reply, this.tB);
     const ip = manip === Manip.Src ? this.tB.dst : this.tB.src;
     r.flags = NatRangeFlag.MAP_IPS;
     copyAddr(r.minAddr, ip);
@@ -369,11 +369,11 @@ export class Nat {
     if ((this.ct.status(other) & usesNat) !== 0) return true;
     if (ct < 0) return true;
     // the other entry is exactly our connection seen from the other side
-    this.ct.tuple(other, Dir.Original, this.tOther);
-    this.ct.tuple(ct, Dir.Reply, this.tOwn);
+    this.readTuple(other, Dir.Original, this.tOther);
+    this.readTuple(ct, Dir.Reply, this.tOwn);
     if (!this.tOther.equals(this.tOwn)) return true;
-    this.ct.tuple(other, Dir.Reply, this.tOther);
-    this.ct.tuple(ct, Dir.Original, this.tOwn);
+    this.readTuple(other, Dir.Reply, this.tOther);
+    this.readTuple(ct, Dir.Original, this.tOwn);
     return !this.tOther.equals(this.tOwn);
   }
 
@@ -419,11 +419,11 @@ export class Nat {
     const s = this.tSrc;
     for (let i = bs.head(bs.bucket(orig.src, orig.srcPort, orig.proto)); i >= 0; i = bs.nextOf(i)) {
       const c = bs.ctOf(i);
-      ops.tuple(c, Dir.Original, s);
+      this.readTuple(c, Dir.Original, s);
       if (s.proto !== orig.proto || s.family !== orig.family || s.srcPort !== orig.srcPort) continue;
       if (!addrEqual(s.src, orig.src)) continue;
       // take the source part of that connection's mapping, keep our destination
-      ops.tuple(c, Dir.Reply, s);
+      this.readTuple(c, Dir.Reply, s);
       invertTuple(out, s);
       copyAddr(out.dst, orig.dst);
       out.dstPort = orig.dstPort;
@@ -616,6 +616,47 @@ export class Nat {
   }
 
   /**
+   * readTuple: `out` = entry `ct`'s tuple in direction `dir`, straight from the connection table's words
+   * when it offers them (NatConntrack.storeOf), else through `tuple`.
+   *
+   * hot path: must not allocate.
+   */
+  private readTuple(ct: number, dir: number, out: Tuple): void {
+    const ops = this.ct;
+    if (ops.storeOf === undefined) {
+      ops.tuple(ct, dir, out);
+      return;
+    }
+    const st: NatTupleStore = ops.storeOf(ct);
+    const r = st.rec;
+    const aw = st.aw;
+    const o = (ct & 0xffffff) * st.stride + dir * st.node;
+    const s = out.src;
+    const d = out.dst;
+    if (aw === 1) {
+      out.family = 4;
+      s[0] = r[o];
+      d[0] = r[o + 1];
+      s[1] = s[2] = s[3] = 0;
+      d[1] = d[2] = d[3] = 0;
+    } else {
+      out.family = 6;
+      s[0] = r[o];
+      s[1] = r[o + 1];
+      s[2] = r[o + 2];
+      s[3] = r[o + 3];
+      d[0] = r[o + 4];
+      d[1] = r[o + 5];
+      d[2] = r[o + 6];
+      d[3] = r[o + 7];
+    }
+    const ports = r[o + 2 * aw];
+    out.srcPort = ports >>> 16;
+    out.dstPort = ports & 0xffff;
+    out.proto = r[o + 2 * aw + 1] >>> 24;
+  }
+
+  /**
    * loadTarget: `t` = the inverse of entry `ct`'s tuple in direction `other` (what nf_nat_manip_pkt aims
    * at), read straight from the connection table's words when it offers them. The ICMP type is left as
    * stored (the rewrite does not use it).
@@ -707,7 +748,7 @@ export class Nat {
     if ((status & statusbit) === 0) return true;
 
     // inner: the quoted packet travelled the other way; outer: look like the reply to it
-    this.ct.tuple(ct, 1 - dir, this.tA);
+    this.readTuple(ct, 1 - dir, this.tA);
     invertTuple(this.tB, this.tA);
     this.tB.proto = family === 4 ? IPPROTO.ICMP : IPPROTO.ICMPV6;
     const innerManip = manip === Manip.Src ? Manip.Dst : Manip.Src;
@@ -764,8 +805,8 @@ export class Nat {
 
   /** bindings: fill `out` with what NAT did to `ct` (tuples and the rewritten endpoints). Slow path. */
   bindings(ct: number, out: NatBinding): NatBinding {
-    this.ct.tuple(ct, Dir.Original, out.orig);
-    this.ct.tuple(ct, Dir.Reply, out.reply);
+    this.readTuple(ct, Dir.Original, out.orig);
+    this.readTuple(ct, Dir.Reply, out.reply);
     const st = this.ct.status(ct);
     out.snat = (st & IPS.SRC_NAT) !== 0;
     out.dnat = (st & IPS.DST_NAT) !== 0;
