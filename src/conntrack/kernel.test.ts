@@ -107,3 +107,9 @@ describe("kernel TCP matrix: every state x flag class x direction (Linux 6.18 re
     test(sc.name, () => replayRecorded(sc));
   }
 });
+
+describe("kernel scenarios (Linux 6.18 recordings)", () => {
+  for (const sc of load("kernel-scenarios.json")) {
+    test(sc.name, () => replayRecorded(sc));
+  }
+});

@@ -9,6 +9,7 @@
  * hot path: no allocation.
  */
 import { IPS } from "../core/netfilter.js";
+import { foldSum, pseudoHeaderSum, sumBytes } from "../wire/checksum.js";
 import type { PacketInfo } from "../wire/packet-info.js";
 import { HZ } from "./config.js";
 import type { Conntrack } from "./conntrack.js";
@@ -42,7 +43,13 @@ function udpliteError(c: Conntrack, pi: PacketInfo): number {
   if (cov !== 0 && (cov < 8 || cov > len)) return CtReason.UdpliteBadCoverage;
   // RFC 3828 §3.1: UDP-Lite has no "no checksum" value.
   if (((b[o + 6] << 8) | b[o + 7]) === 0) return CtReason.UdpliteNoChecksum;
-  if (c.checksumHere() && !c.l4ChecksumOk(pi)) return CtReason.UdpBadChecksum;
+  if (c.checksumHere()) {
+    // Linux udplite_error verifies with nf_checksum_partial(..., IPPROTO_UDP, ...): the pseudo
+    // header carries protocol 17, not 136, so a UDP-Lite datagram checksummed per RFC 3828 fails
+    // here (measured on Linux 6.18: both directions of a correct exchange counted invalid).
+    const s = sumBytes(b, o, cov === 0 ? len : cov, pseudoHeaderSum(pi, 17, len));
+    if (foldSum(s) !== 0xffff) return CtReason.UdpBadChecksum;
+  }
   return CtReason.None;
 }
 

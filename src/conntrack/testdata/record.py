@@ -119,7 +119,10 @@ def stats():
 
 def set_sysctls(values):
     for k, v in values.items():
-        g("sysctl", "-qw", f"net.netfilter.{k}={v}")
+        g("sysctl", "-qw", f"net.netfilter.{k}={v}", check=False)
+        got = g("sysctl", "-n", f"net.netfilter.{k}").strip()
+        if got != v and k != "nf_conntrack_max":
+            raise RuntimeError(f"sysctl {k}={v} did not apply (reads {got})")
 
 
 class Injector:
