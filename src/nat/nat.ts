@@ -415,7 +415,6 @@ export class Nat {
   /** Linux find_appropriate_src: an earlier binding of the same source whose mapping fits `range`. */
   private findAppropriateSrc(orig: Tuple, out: Tuple, range: NatRange): boolean {
     const bs = this.bysource;
-    const ops = this.ct;
     const s = this.tSrc;
     for (let i = bs.head(bs.bucket(orig.src, orig.srcPort, orig.proto)); i >= 0; i = bs.nextOf(i)) {
       const c = bs.ctOf(i);
