@@ -10,6 +10,7 @@ import { listEntries } from "../conntrack/format.js";
 import type { IfaceView, TargetEnv } from "../core/env.js";
 import type { NatRange } from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
+import { Reassembler } from "../defrag/reassembler.js";
 import { IFA_F, NatInterfaces } from "../nat/iface.js";
 import { Nat } from "../nat/nat.js";
 import { masquerade, redirect } from "../nat/targets.js";
@@ -273,6 +274,17 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
     stack: SILENT_STACK,
     sink: cfg.sink,
     options: {
+      reassembler: new Reassembler({
+        ipv4HighThresh: sysctlInt(sysctl, "net.ipv4.ipfrag_high_thresh", 4 * 1024 * 1024),
+        ipv4LowThresh: sysctlInt(sysctl, "net.ipv4.ipfrag_low_thresh", 3 * 1024 * 1024),
+        ipv4TimeSec: sysctlInt(sysctl, "net.ipv4.ipfrag_time", 30),
+        ipv4MaxDist: sysctlInt(sysctl, "net.ipv4.ipfrag_max_dist", 64),
+        ipv6HighThresh: sysctlInt(sysctl, "net.netfilter.nf_conntrack_frag6_high_thresh", 4 * 1024 * 1024),
+        ipv6LowThresh: sysctlInt(sysctl, "net.netfilter.nf_conntrack_frag6_low_thresh", 3 * 1024 * 1024),
+        ipv6TimeSec: sysctlInt(sysctl, "net.netfilter.nf_conntrack_frag6_timeout", 60),
+        seed: cfg.seed,
+      }),
+      fragIdSeed: rng.randomU32() | 0,
       track4: rulesetNeedsConntrack(rules4),
       track6: rulesetNeedsConntrack(rules6),
       ipForward: fileGiven ? sysctlInt(sysctl, "net.ipv4.ip_forward", 0) !== 0 : true,

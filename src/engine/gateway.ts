@@ -19,6 +19,8 @@
  */
 import { HOOK_NAMES, Hook, Verdict } from "../core/netfilter.js";
 import { PacketType, Skb } from "../core/skb.js";
+import { Fragmenter, FragOutput, ipv4ExceedsMtu, ipv6PktTooBig } from "../defrag/fragmenter.js";
+import { DefragUser, DefragVerdict, type ExpiredFragment, FragInfo, type Reassembler } from "../defrag/reassembler.js";
 import { verifyIpv4HeaderChecksum } from "../wire/checksum.js";
 import { WireStatus } from "../wire/packet-info.js";
 import { parsePacket } from "../wire/parse.js";
@@ -67,6 +69,10 @@ export interface GatewayOptions {
   ip6Forward: boolean;
   /** extra packets the gateway may queue while handling one (REJECT + errors); default 8 */
   pendingSlots?: number;
+  /** the reassembler in front of conntrack (nf_defrag); null: fragments are not reassembled */
+  reassembler?: Reassembler | null;
+  /** first IPv6 fragment identification the gateway uses when it fragments (Linux draws them at random) */
+  fragIdSeed?: number;
 }
 
 const MAX_PACKET = 65535;
@@ -99,6 +105,18 @@ export class Gateway {
   private readonly runNatFn: (skb: Skb, hook: number) => number;
   /** true while the queued packets are being sent (a packet made then is queued behind them) */
   private draining = false;
+  private readonly reasm: Reassembler | null;
+  private readonly fragmenter: Fragmenter = new Fragmenter();
+  /** the current packet was reassembled: its fragments' geometry (Linux IPCB frag_max_size & co) */
+  private readonly fragInfo: FragInfo = new FragInfo();
+  private hasFragInfo = false;
+  /** MTU of the current packet's route */
+  private curMtu = 0;
+  private txIf = -1;
+  private txNow = 0;
+  private fragId: number;
+  private readonly fragSink: (buf: Uint8Array, off: number, len: number) => void;
+  private readonly onExpired: (e: ExpiredFragment) => void;
 
   constructor(parts: {
     fib: Fib;
@@ -127,6 +145,15 @@ export class Gateway {
     for (const f of this.fib.ifaces) this.mtus[f.ifindex] = f.mtu;
     this.stats.ensure(maxIf);
     this.runNatFn = (skb: Skb, hook: number): number => this.rulesFor(skb).run(Table.Nat, hook, skb);
+    this.reasm = parts.options.reassembler ?? null;
+    this.fragId = parts.options.fragIdSeed ?? 0x1000;
+    this.fragSink = (buf: Uint8Array, off: number, len: number): void => {
+      this.sink.transmit(this.txIf, buf, off, len, this.txNow);
+      const st = this.stats;
+      st.txPackets[this.txIf]++;
+      st.txBytes[this.txIf] += len;
+    };
+    this.onExpired = (e: ExpiredFragment): void => this.fragmentsExpired(e);
   }
 
   /** The Skb the pipeline uses (read it in tracers and targets; never keep it). */
@@ -190,6 +217,16 @@ export class Gateway {
       this.fate(skb, Fate.OtherHost);
       return;
     }
+    this.hasFragInfo = false;
+    // PREROUTING, priority -400: nf_defrag reassembles for conntrack
+    if (
+      pi.isFragment &&
+      this.reasm !== null &&
+      (pi.family === 4 ? this.opts.track4 : this.opts.track6) &&
+      !this.defrag(skb)
+    ) {
+      return;
+    }
     // PREROUTING
     if (this.prerouting(skb) !== Verdict.Accept) return;
     // routing decision (ip_route_input / ip6_route_input)
@@ -206,6 +243,40 @@ export class Gateway {
       default:
         this.forward(skb);
     }
+  }
+
+  /** run the reassembler on a fragment; false when the packet goes no further (queued or dropped) */
+  private defrag(skb: Skb): boolean {
+    const r = this.reasm!;
+    const pi = skb.pi;
+    const v =
+      pi.family === 4
+        ? r.defragIpv4(pi, skb.now, DefragUser.ConntrackIn, skb.inIf, this.onExpired)
+        : r.defragIpv6(pi, skb.now, DefragUser.ConntrackIn, skb.inIf, this.onExpired);
+    switch (v) {
+      case DefragVerdict.Accept:
+        return true;
+      case DefragVerdict.Reassembled:
+        if (parsePacket(pi, r.reassembled, 0, r.reassembledLen) !== WireStatus.Ok) {
+          this.fate(skb, Fate.BadHeader);
+          return false;
+        }
+        this.fragInfo.copyFrom(r.info);
+        this.hasFragInfo = true;
+        if (this.tracer !== null) this.tracer.route(skb, "reassembled");
+        return true;
+      case DefragVerdict.Stolen:
+        this.fate(skb, Fate.Reassembling);
+        return false;
+      default:
+        this.fate(skb, Fate.BadHeader);
+        return false;
+    }
+  }
+
+  /** a reassembly queue timed out (the ICMP time exceeded Linux sends then is the stack's) */
+  private fragmentsExpired(_e: ExpiredFragment): void {
+    // TODO(#3): ICMPv6 time exceeded (fragment reassembly) quoting the first fragment
   }
 
   private prerouting(skb: Skb): number {
@@ -322,7 +393,13 @@ export class Gateway {
       return;
     }
     const mtu = route.mtu > 0 ? route.mtu : this.mtus[oif];
-    if (pi.len > mtu && (!v4 || pi.dontFrag)) {
+    this.curMtu = mtu;
+    const info = this.hasFragInfo ? this.fragInfo : null;
+    if (
+      v4
+        ? ipv4ExceedsMtu(pi.buf, pi.off, pi.len, mtu, info, this.hasFragInfo)
+        : ipv6PktTooBig(pi.len, mtu, info, this.hasFragInfo)
+    ) {
       this.icmpAndDrop(skb, IcmpKind.FragNeeded, mtu, Fate.TooBig);
       return;
     }
@@ -370,12 +447,39 @@ export class Gateway {
   private transmit(skb: Skb, fate: number): void {
     const pi = skb.pi;
     const oif = skb.outIf;
-    // TODO(#5): fragmentation on output (ip_fragment / ip6_fragment) for packets over the MTU
-    this.sink.transmit(oif, pi.buf, pi.off, pi.len, skb.now);
-    const st = this.stats;
-    st.txPackets[oif]++;
-    st.txBytes[oif] += pi.len;
+    this.txIf = oif;
+    this.txNow = skb.now;
+    const mtu = this.curMtu > 0 ? this.curMtu : this.mtus[oif];
+    const info = this.hasFragInfo ? this.fragInfo : null;
+    if (info === null && pi.len <= mtu) {
+      this.fragSink(pi.buf, pi.off, pi.len);
+      this.fate(skb, fate);
+      return;
+    }
+    // ip_finish_output / ip6_finish_output: fragment to the MTU, or to the original fragment sizes
+    const r =
+      pi.family === 4
+        ? this.fragmenter.ipv4Output(pi.buf, pi.off, pi.len, mtu, info, this.hasFragInfo, this.fragSink)
+        : this.fragmenter.ipv6Output(
+            pi.buf,
+            pi.off,
+            pi.len,
+            mtu,
+            info,
+            this.hasFragInfo,
+            this.nextFragId(),
+            this.fragSink,
+          );
+    if (r === FragOutput.NeedFrag || r === FragOutput.Drop) {
+      this.drop(skb, Fate.TooBig);
+      return;
+    }
     this.fate(skb, fate);
+  }
+
+  private nextFragId(): number {
+    this.fragId = (this.fragId + 1) | 0;
+    return this.fragId;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -481,6 +585,7 @@ export class Gateway {
     const skb = this.skb;
     skb.reset(p.now, -1);
     skb.pktType = PacketType.Outgoing;
+    this.hasFragInfo = false;
     const pi = skb.pi;
     if (parsePacket(pi, p.buf, 0, p.len) !== WireStatus.Ok) {
       this.fate(skb, Fate.BadHeader);
@@ -540,6 +645,7 @@ export class Gateway {
     }
     const route = fib.route(pi.family, r);
     skb.outIf = fib.oif(pi.family, r);
+    this.curMtu = route.mtu > 0 ? route.mtu : this.mtus[skb.outIf];
     if (route.gateway !== null) skb.nextHop.set(route.gateway);
     else skb.nextHop.set(pi.dst);
     return true;

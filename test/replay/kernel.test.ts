@@ -23,8 +23,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** scenario -> why it does not match the kernel yet (issue numbers name where the work is tracked) */
 const PENDING: Record<string, string> = {
-  "ct-fragments": "IPv4/IPv6 reassembly before conntrack (nf_defrag) is not wired into the gateway yet",
-  "mtu-frag": "reassembly, ICMP fragmentation-needed and output fragmentation are not wired in yet",
+  "mtu-frag": "ICMP fragmentation needed / packet too big are not built yet (src/stack)",
   "nat-dnat-redirect": "the gateway's own stack (RST for a REDIRECTed connection) is not wired in yet",
   "reject-types": "REJECT replies are not built yet (src/stack)",
   "ttl-expiry": "ICMP time exceeded is not built yet (src/stack)",

@@ -163,7 +163,7 @@ export class Renamer {
   /** May the kernel's `value` (of `addr`, protocol `proto`) be renamed at all? */
   renameable(proto: number, addr: string, value: number): boolean {
     if (this.policy === "none") return false;
-    if (this.policy === "any") return true;
+    if (this.policy === "any" || proto === FRAG_ID) return true;
     return this.allowed.has(Renamer.key(proto, addr, value)) || this.allowed.has(Renamer.key(proto, "*", value));
   }
 
@@ -205,8 +205,10 @@ export class Renamer {
 // ---- packets --------------------------------------------------------------------------------------
 
 export interface RenameField {
-  /** offset of the 16-bit value in the packet */
+  /** offset of the value in the packet (16-bit, or 32-bit when `wide`) */
   off: number;
+  /** a 32-bit value (IPv6 fragment identification) */
+  wide?: boolean;
   proto: number;
   /** the address the value belongs to, and the context (other endpoint) */
   addr: string;
@@ -219,11 +221,26 @@ function u16(b: Uint8Array, o: number): number {
   return (b[o] << 8) | b[o + 1];
 }
 
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+/** pseudo protocol number of IPv6 fragment identifications in renamings (the fragment header's number) */
+export const FRAG_ID = 44;
+
+function fieldValue(b: Uint8Array, f: RenameField): number {
+  return f.wide ? u32(b, f.off) : u16(b, f.off);
+}
+
 const ECHO_REQ_V4 = new Set([8, 13, 15, 17]);
 const ECHO_REP_V4 = new Set([0, 14, 16, 18]);
 
 /** The fields of packet `b` (layers `L`) that renaming may touch; `base` offsets inner packets. */
 export function renameFields(b: Uint8Array, L: Layers, base: number, inner: boolean, out: RenameField[]): void {
+  // IPv6 fragment identification: Linux draws it at random when the gateway fragments (ipv6_select_ident)
+  if (!inner && L.fragHdrOff >= 0 && b.length >= L.fragHdrOff + 8) {
+    out.push({ off: base + L.fragHdrOff + 4, wide: true, proto: FRAG_ID, addr: L.src, context: L.dst, adjust: [] });
+  }
   const o = L.l4Off;
   if (o < 0) return;
   const at = base + o;
@@ -293,12 +310,16 @@ export function comparePacket(k: Uint8Array, c: Uint8Array, renamer: Renamer): s
   if (!KL || !CL) return plain();
   const fields: RenameField[] = [];
   renameFields(k, KL, 0, false, fields);
-  const diffs = fields.filter((f) => u16(k, f.off) !== u16(c, f.off));
+  const diffs = fields.filter((f) => fieldValue(k, f) !== fieldValue(c, f));
   if (diffs.length === 0) return plain();
   // Build ctnat's packet with the kernel's values put back, then recompute its checksums.
   const problems = checksumProblems(c);
   const r = c.slice();
   for (const f of diffs) {
+    if (f.wide) {
+      r.set(k.subarray(f.off, f.off + 4), f.off);
+      continue;
+    }
     const kv = u16(k, f.off);
     const cv = u16(c, f.off);
     r[f.off] = kv >> 8;
@@ -330,7 +351,7 @@ export function comparePacket(k: Uint8Array, c: Uint8Array, renamer: Renamer): s
   }
   if (problems) return `ctnat's packet has bad checksums: ${problems}`;
   for (const f of diffs) {
-    const why = renamer.bind(f.proto, f.addr, f.context, u16(k, f.off), u16(c, f.off));
+    const why = renamer.bind(f.proto, f.addr, f.context, fieldValue(k, f), fieldValue(c, f));
     if (why) return `${fieldAt(k, f.off)}: ${why}`;
   }
   return "";
