@@ -38,6 +38,7 @@ import { BUILTIN_HOOKS } from "./tables.js";
 
 const HOOK_NAMES = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
 
+import { StatisticMatch } from "./matches/statistic.js";
 import { TcpMatch, UdpMatch } from "./matches/tcp.js";
 import type { Match, RuleEnv, Target } from "./types.js";
 
@@ -101,6 +102,10 @@ const P_DPT_INV = 8;
 /** a bare `-m tcp`/`-m udp` run through x_tables: checks only that the header is there */
 const P_XT = 16;
 const P_TCP = 32;
+/** an inline `statistic --mode random` test follows the port test (meta word 11 = threshold) */
+const P_RANDOM = 64;
+const P_RANDOM_INV = 128;
+const M_RANDOM = 11;
 // inline filter flags (meta word 3)
 const F_SRC = 1;
 const F_DST = 2;
@@ -714,6 +719,7 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       t.setCounters(x, d.pcnt, d.bcnt);
     }
     inlinePorts(t, x, o);
+    inlineRandom(t, x, o);
     const f = t.ipf[x]!;
     if (f.trivial) continue;
     if (f.family !== 4 || f.needIn || f.needOut) {
@@ -757,6 +763,19 @@ function inlinePorts(t: CompiledTable, x: number, o: number): void {
   t.meta[o + M_PORTS] = pf;
   t.meta[o + M_SPT] = m.sptMin | (m.sptMax << 16);
   t.meta[o + M_DPT] = m.dptMin | (m.dptMax << 16);
+  const rest = ms.slice(1);
+  t.evalMatches[x] = rest.length === 0 ? NO_MATCHES : rest;
+  t.firstMatch[x] = rest.length === 0 ? null : rest[0]!;
+}
+
+/** inlineRandom: a first live `statistic --mode random` match runs from meta word 11 (kube-proxy's endpoint choice). */
+function inlineRandom(t: CompiledTable, x: number, o: number): void {
+  const ms = t.evalMatches[x]!;
+  if (ms.length === 0) return;
+  const m = ms[0]!;
+  if (!(m instanceof StatisticMatch) || !m.isRandom) return;
+  t.meta[o + M_PORTS] = t.meta[o + M_PORTS]! | P_RANDOM | (m.inv ? P_RANDOM_INV : 0);
+  t.meta[o + M_RANDOM] = m.probability | 0;
   const rest = ms.slice(1);
   t.evalMatches[x] = rest.length === 0 ? NO_MATCHES : rest;
   t.firstMatch[x] = rest.length === 0 ? null : rest[0]!;

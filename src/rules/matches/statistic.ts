@@ -107,6 +107,11 @@ export class StatisticMatch extends Match {
     return ret;
   }
 
+  /** isRandom: --mode random (no state: the rules engine may run it inline) */
+  get isRandom(): boolean {
+    return this.mode === MODE_RANDOM;
+  }
+
   /** resetState: back to the state right after loading. */
   resetState(): void {
     this.count = (this.every - this.packet) >>> 0;
