@@ -24,9 +24,12 @@ export function buildProgram(): Command {
         "connection table and its rule counters.",
     )
     .version(VERSION)
-    .showHelpAfterError("(run with --help for usage)")
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // usage errors on one line, like every other bad input
+      outputError: (s, write) => write(`ctnat: ${s.replace(/^error: /, "").trimEnd()} (see --help)\n`),
+    });
 
   program
     .command("replay")

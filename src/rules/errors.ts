@@ -3,20 +3,18 @@
  * iptables-restore and the kernel's checkentry functions find it) and reported as one typed error whose
  * message is a single line naming the file, line and column. Nothing in this module is used per packet.
  */
+import { InputError } from "../core/errors.js";
 
-/** RulesetError: a ruleset text could not be loaded. `message` is `file:line:column: reason`. */
-export class RulesetError extends Error {
+/**
+ * RulesetError: a ruleset text could not be loaded. `message` is `file:line:column: reason`. An InputError,
+ * so the CLI reports it on one line with exit status 2.
+ */
+export class RulesetError extends InputError {
   override readonly name: string = "RulesetError";
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
   /** the reason alone, without the location prefix */
   readonly reason: string;
   constructor(reason: string, file: string, line: number, column: number) {
-    super(`${file}:${line}:${column}: ${reason}`);
-    this.file = file;
-    this.line = line;
-    this.column = column;
+    super(reason, { file, line, column });
     this.reason = reason;
   }
 }
