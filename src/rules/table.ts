@@ -793,6 +793,22 @@ function portsMatch(
   pi: import("../wire/packet-info.js").PacketInfo,
   env: RuleEnv,
 ): boolean {
+  if ((pf & (P_SPT | P_DPT | P_XT)) !== 0 && !portsTest(pf, meta, o, pi, env)) return false;
+  if ((pf & P_RANDOM) !== 0) {
+    // Linux statistic_mt: (random & 0x7fffffff) < probability, inverted by `!`
+    const hit = (env.target.randomU32() & 0x7fffffff) >>> 0 < meta[o + M_RANDOM]! >>> 0;
+    return hit !== ((pf & P_RANDOM_INV) !== 0);
+  }
+  return true;
+}
+
+function portsTest(
+  pf: number,
+  meta: Int32Array,
+  o: number,
+  pi: import("../wire/packet-info.js").PacketInfo,
+  env: RuleEnv,
+): boolean {
   const l4 = pi.l4Off;
   const end = pi.off + pi.len;
   if ((pf & P_XT) !== 0) {
