@@ -251,11 +251,20 @@ function synthIfaces(
     metric: 0,
     mtu: 0,
   });
+  const routes4 = [def(4)];
+  const routes6 = [def(6)];
+  // the packet's source is reached back through the interface it came in on
+  if (inName !== "" && inName !== outName) {
+    const w = new Int32Array(4);
+    parseAddrInto(w, d.src);
+    const back: NetRoute = { ...def(d.family), dst: w, prefixLen: d.family === 4 ? 32 : 128, dev: inName };
+    (d.family === 4 ? routes4 : routes6).push(back);
+  }
   return {
     ifaces,
-    routes4: [def(4)],
-    routes6: [def(6)],
-    note: `no --addr/--route given: the gateway forwards everything out of ${outName} (its address there: 192.0.2.1 / 2001:db8::1)${o.local ? `; ${d.dst} is one of its own addresses` : ""}`,
+    routes4,
+    routes6,
+    note: `no --addr/--route given: the gateway reaches ${d.src} through ${inName || outName} and everything else through ${outName} (its address there: 192.0.2.1 / 2001:db8::1)${o.local ? `; ${d.dst} is one of its own addresses` : ""}`,
   };
 }
 
