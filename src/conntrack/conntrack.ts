@@ -24,7 +24,7 @@ import { verifyL4Checksum } from "../wire/checksum.js";
 import { type PacketInfo, WireStatus } from "../wire/packet-info.js";
 import { type CtConfig, defaultCtConfig, HZ, TcpCtState, toTicks } from "./config.js";
 import { hashTuple } from "./hash.js";
-import { ICMP_CONTINUE, icmpError, icmpPacket, icmpv6Packet, invertPorts } from "./icmp.js";
+import { ICMP_CONTINUE, icmpError, icmpPacket, icmpv6Packet, invertible, invertPorts } from "./icmp.js";
 import { CtReason } from "./reasons.js";
 import { sctpCanEarlyDrop, sctpPacket } from "./sctp.js";
 import {
@@ -349,9 +349,8 @@ export class Conntrack implements CtView {
         confirmed = true;
       } else {
         // init_conntrack: a tuple that cannot be inverted (an ICMP answer type) makes no entry.
-        const rports = invertPorts(proto, ports);
-        if (rports < 0) return this.invalid(skb, CtReason.IcmpNotNew);
-        slot = this.newEntry(store, pi.src, pi.dst, ports, rports, proto);
+        if (!invertible(proto, ports)) return this.invalid(skb, CtReason.IcmpNotNew);
+        slot = this.newEntry(store, pi.src, pi.dst, ports, invertPorts(proto, ports), proto);
         if (slot < 0) {
           // Table full and nothing could be early-dropped: "nf_conntrack: table full, dropping packet".
           this.stats.drop++;

@@ -69,17 +69,27 @@ export function icmpv6InvertType(type: number): number {
 }
 
 /**
+ * invertible: whether a tuple of protocol `proto` with ports word `ports` has a reply tuple (Linux
+ * nf_ct_invert_tuple fails only for ICMP/ICMPv6 types with no answer).
+ */
+export function invertible(proto: number, ports: number): boolean {
+  if (proto === IPPROTO.ICMP) return icmpInvertType((ports >>> 8) & 0xff) >= 0;
+  if (proto === IPPROTO.ICMPV6) return icmpv6InvertType((ports >>> 8) & 0xff) >= 0;
+  return true;
+}
+
+/**
  * invertPorts: the reply ports word for an original ports word of protocol `proto` (Linux
- * nf_ct_invert_tuple), or -1 when the tuple cannot be inverted (an ICMP type with no answer).
+ * nf_ct_invert_tuple): ports swapped; ICMP keeps its id and code and takes the answer's type.
+ * Precondition: invertible(proto, ports).
  */
 export function invertPorts(proto: number, ports: number): number {
   if (proto === IPPROTO.ICMP || proto === IPPROTO.ICMPV6) {
     const type = (ports >>> 8) & 0xff;
     const inv = proto === IPPROTO.ICMP ? icmpInvertType(type) : icmpv6InvertType(type);
-    if (inv < 0) return -1;
-    return (ports & ~0xff00) | (inv << 8);
+    return (ports & ~0xff00) | ((inv & 0xff) << 8);
   }
-  return (ports >>> 16) | (ports << 16) | 0;
+  return (ports >>> 16) | (ports << 16);
 }
 
 /**
@@ -233,8 +243,8 @@ function relatedLookup(c: Conntrack, skb: Skb, pi: PacketInfo, inner: PacketInfo
       break;
   }
   // "Ordinarily we'd expect the inverted tuple": the quoted packet went the other way.
+  if (!invertible(proto, ports)) return c.icmpFail(skb, CtReason.IcmpBadInner);
   const inv = invertPorts(proto, ports);
-  if (inv < 0) return c.icmpFail(skb, CtReason.IcmpBadInner);
   const store: CtStore = pi.family === 4 ? c.v4 : c.v6;
   const n = c.findLive(store, inner.dst, inner.src, inv, proto);
   if (n < 0) return c.icmpFail(skb, CtReason.IcmpNoRelated);

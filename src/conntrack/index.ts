@@ -66,7 +66,7 @@ export { CtConfig, ctConfigFromSysctl, defaultCtConfig, HZ, SctpCtState, TcpCtSt
 export type { CapacityHook, ConntrackOptions, DestroyHook, EventSink } from "./conntrack.js";
 export { Conntrack, CT_V6, CtEvent, CtStats, ctFamily, ctSlot } from "./conntrack.js";
 export { formatEntry, formatEvent, formatStats, formatTuple, listEntries, protoName } from "./format.js";
-export { invertPorts } from "./icmp.js";
+export { invertible, invertPorts } from "./icmp.js";
 export { CtReason, ctReasonIsInvalid, ctReasonName } from "./reasons.js";
 export { SCTP_STATE_NAMES } from "./sctp.js";
 export { CtStore } from "./store.js";

@@ -75,8 +75,8 @@ export function replayRecorded(sc: Recorded): void {
   const base = 1000;
   const gw = new Gateway({ config: ctConfigFromSysctl(sysctl), seed: 1 }, base, true);
   const steps: { t: number; kind: "packet" | "list"; i: number }[] = [];
-  sc.packets.forEach((p, i) => steps.push({ t: p.t, kind: "packet", i }));
-  sc.lists.forEach((l, i) => steps.push({ t: l.t, kind: "list", i }));
+  for (let i = 0; i < sc.packets.length; i++) steps.push({ t: sc.packets[i].t, kind: "packet", i });
+  for (let i = 0; i < sc.lists.length; i++) steps.push({ t: sc.lists[i].t, kind: "list", i });
   steps.sort((a, b) => a.t - b.t || (a.kind === "packet" ? -1 : 1));
   for (const s of steps) {
     gw.now = base + s.t;
