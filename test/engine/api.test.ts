@@ -1,0 +1,119 @@
+/** The embedding API (createGateway): objects or replay-style texts in, packets and kernel formats out. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { createGateway, formatIpPacket, InputError } from "../../src/index.js";
+import { buildPacket } from "../../src/wire/build.js";
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const MASQ =
+  "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -o wan0 -j MASQUERADE\nCOMMIT\n";
+
+test("objects in: a masqueraded UDP exchange, the table and the counters", () => {
+  const gw = createGateway({
+    rules: MASQ,
+    interfaces: [
+      { name: "lan0", addresses: ["192.168.1.1/24", "fd00:1::1/64"] },
+      { name: "wan0", addresses: ["203.0.113.7/24"] },
+    ],
+    routes: [{ dst: "default", via: "203.0.113.1", dev: "wan0" }],
+  });
+  const q = buildPacket({
+    src: "192.168.1.50",
+    dst: "198.51.100.53",
+    ttl: 64,
+    udp: { sport: 5353, dport: 53, payload: "query" },
+  });
+  const out = gw.receive("lan0", q, 100);
+  assert.equal(out.length, 1);
+  assert.equal(out[0].iface, "wan0");
+  assert.equal(formatIpPacket(out[0].packet), "IP 203.0.113.7.5353 > 198.51.100.53.53: UDP, length 5");
+  assert.equal(out[0].packet[8], 63, "TTL decremented");
+  const a = buildPacket({
+    src: "198.51.100.53",
+    dst: "203.0.113.7",
+    udp: { sport: 53, dport: 5353, payload: "answer" },
+  });
+  const back = gw.receive("wan0", a, 100.5);
+  assert.equal(formatIpPacket(back[0].packet), "IP 198.51.100.53.53 > 192.168.1.50.5353: UDP, length 6");
+  assert.deepEqual(gw.conntrack(101), [
+    "udp      17 29 src=192.168.1.50 dst=198.51.100.53 sport=5353 dport=53 src=198.51.100.53 dst=203.0.113.7 sport=53 dport=5353 mark=0 use=1",
+  ]);
+  assert.match(gw.counters(4), /^\[1:33\] -A POSTROUTING -o wan0 -j MASQUERADE$/m);
+  assert.match(gw.list("nat"), /^Chain POSTROUTING \(policy ACCEPT 0 packets, 0 bytes\)$/m);
+  assert.match(gw.conntrackStats(), /^cpu=0\s+found=\d+ invalid=0 insert=\d+ insert_failed=0 /);
+});
+
+test("texts in (ip -j addr / route, sysctl), streaming output, events and traces", () => {
+  const fx = join(REPO, "test/fixtures/kernel/masq-tcp");
+  const gw = createGateway({
+    rules: readFileSync(join(fx, "rules.v4"), "utf8"),
+    interfaces: readFileSync(join(fx, "addr.json"), "utf8"),
+    routes: readFileSync(join(fx, "route.json"), "utf8"),
+    routes6: readFileSync(join(fx, "route6.json"), "utf8"),
+    sysctl: readFileSync(join(fx, "sysctl.txt"), "utf8"),
+  });
+  const events: string[] = [];
+  gw.onEvent((l) => events.push(l));
+  const traces: string[] = [];
+  gw.trace((_t, text) => traces.push(text));
+  const sent: string[] = [];
+  gw.onTransmit = (iface, _buf, _off, len) => sent.push(`${iface} ${len}`);
+  const syn = buildPacket({
+    src: "10.77.1.2",
+    dst: "10.77.2.2",
+    tcp: { sport: 40001, dport: 8000, flags: "S", seq: 7, win: 64240 },
+  });
+  gw.receiveStreaming(gw.ifindex("lan0"), syn, 0, syn.length, 10);
+  assert.deepEqual(sent, ["wan0 40"]);
+  assert.equal(events.length, 1);
+  assert.match(
+    events[0],
+    /^ {4}\[NEW\] tcp {6}6 120 SYN_SENT src=10\.77\.1\.2 dst=10\.77\.2\.2 sport=40001 dport=8000 \[UNREPLIED\] src=10\.77\.2\.2 dst=10\.77\.2\.1 sport=8000 dport=40001$/,
+  );
+  assert.equal(traces.length, 1);
+  assert.match(traces[0], /nat POSTROUTING rule 1 .*-j MASQUERADE/);
+});
+
+test("sysctl as key/value pairs keeps forwarding on; bad options are InputErrors", () => {
+  const gw = createGateway({
+    interfaces: [
+      { name: "a", addresses: ["10.0.0.1/24"] },
+      { name: "b", addresses: ["10.0.1.1/24"] },
+    ],
+    sysctl: { "net.netfilter.nf_conntrack_udp_timeout": 60 },
+  });
+  const p = buildPacket({ src: "10.0.0.2", dst: "10.0.1.2", udp: { sport: 1, dport: 2 } });
+  assert.equal(gw.receive("a", p, 1)[0].iface, "b");
+  assert.throws(
+    () => gw.receive("zzz", p, 1),
+    (e: unknown) => e instanceof InputError && /no interface zzz \(has lo, a, b\)/.test(e.message),
+  );
+  assert.throws(
+    () => createGateway({ interfaces: [{ name: "a", addresses: ["10.0.0.300/24"] }] }),
+    /interfaces\[0\]\.addresses\[0\]: not an address/,
+  );
+  assert.throws(() => createGateway({ interfaces: [{ name: "a", addresses: ["10.0.0.1/33"] }] }), /bad prefix length/);
+  assert.throws(() => createGateway({ interfaces: [{ name: "a" }, { name: "a" }] }), /interface a given twice/);
+  assert.throws(
+    () => createGateway({ interfaces: [], routes: [{ dst: "10.0.0.0/8", via: "fd00::1" }] }),
+    /routes\[0\]\.via: not an IPv4 address/,
+  );
+  assert.throws(
+    () => createGateway({ interfaces: [], rules: "*filter\n-A NOPE -j ACCEPT\nCOMMIT\n" }),
+    /^InputError|RulesetError/,
+  );
+});
+
+test("the README's runnable example (examples/embed.mjs) runs against the built package", {
+  skip: !existsSync(join(REPO, "dist/index.js")) && "not built (npm run build)",
+}, () => {
+  const r = spawnSync(process.execPath, [join(REPO, "examples/embed.mjs")], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /-> wan0: IP 203\.0\.113\.7\.51000 > 198\.51\.100\.80\.443: Flags \[S\]/);
+  assert.match(r.stdout, /unsolicited SYN to port 22\n {2}\(dropped\)/);
+  assert.match(r.stdout, /tcp {6}6 \d+ SYN_RECV src=192\.168\.1\.50/);
+});
