@@ -348,6 +348,32 @@ export class CtStore {
     return -1;
   }
 
+  /**
+   * touch: start the memory loads a lookup of this tuple will make (bucket head, the first node's
+   * record, both of its cache lines) and return a value derived from them. Calling it for several
+   * packets before processing them lets the cache misses overlap (memory-level parallelism).
+   */
+  touch(src: Int32Array, dst: Int32Array, ports: number, proto: number): number {
+    const r = this.rec;
+    const h =
+      this.aw === 1
+        ? hashV4(this.seeds[0], this.seeds[1], this.seeds[2], src[0], dst[0], ports, proto)
+        : hashTuple(this.seeds, src, 0, dst, 0, 4, ports, proto);
+    const n = this.buckets[h & this.bucketMask];
+    if (n === NIL) return 0;
+    const b = (n >>> 1) * this.stride;
+    return r[b + (n & 1) * this.node] ^ r[b + this.stride - 1];
+  }
+
+  /** bucketOf: the bucket index of a tuple */
+  bucketOf(src: Int32Array, dst: Int32Array, ports: number, proto: number): number {
+    const h =
+      this.aw === 1
+        ? hashV4(this.seeds[0], this.seeds[1], this.seeds[2], src[0], dst[0], ports, proto)
+        : hashTuple(this.seeds, src, 0, dst, 0, 4, ports, proto);
+    return h & this.bucketMask;
+  }
+
   /** nodeEquals: whether nodes `a` and `b` (of this store) hold the same tuple. */
   nodeEquals(a: number, b: number): boolean {
     const r = this.rec;
