@@ -256,6 +256,11 @@ export class Conntrack implements CtView {
     return n;
   }
 
+  /** accountOnly: count the current packet without refreshing (Linux nf_ct_kill_acct) */
+  accountOnly(r: Int32Array, cb: number): void {
+    this.account(r, cb);
+  }
+
   private account(r: Int32Array, cb: number): void {
     const store = r === this.v4.rec ? this.v4 : this.v6;
     let a = store.family === 4 ? this.acct4 : this.acct6;

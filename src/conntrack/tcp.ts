@@ -743,7 +743,8 @@ export function tcpPacket(
   if ((status & IPS.SEEN_REPLY) === 0) {
     if ((flags & TCP_RST) !== 0) {
       // The only answer is a reset: no connection was established (e.g. a refused port). Delete
-      // the entry now.
+      // the entry now (Linux nf_ct_kill_acct: the RST is counted first).
+      if (c.cfg.acct) c.accountOnly(r, cb);
       c.kill(ct);
       return TR_ACCEPT;
     }

@@ -60,6 +60,10 @@ DEFAULTS = {
     "nf_conntrack_icmp_timeout": "30",
     "nf_conntrack_generic_timeout": "600",
     "nf_conntrack_max": "262144",
+    "nf_conntrack_acct": "0",
+    "nf_conntrack_gre_timeout": "30",
+    "nf_conntrack_gre_timeout_stream": "180",
+    "nf_conntrack_icmpv6_timeout": "30",
 }
 
 

@@ -457,4 +457,75 @@ def scenarios(R):
         (0.04, "list"),
     ])
 
+    return more_scenarios(R, out)
+
+
+def more_scenarios(R, out):
+    from scapy.all import IP, IPv6, TCP, UDP, ICMP, Raw, IPv6ExtHdrHopByHop, IPv6ExtHdrDestOpt
+    import struct
+    A4, B4, A6, B6 = R.A4, R.B4, R.A6, R.B6
+
+    def udplite17(side, sport, dport, data):
+        # UDP-Lite with its checksum computed over a pseudo header carrying protocol 17 (what Linux's
+        # conntrack verifies)
+        src, dst = (A4, B4) if side == "a" else (B4, A4)
+        body = struct.pack("!HHHH", sport, dport, 0, 0) + data
+        ph = bytes(map(int, src.split("."))) + bytes(map(int, dst.split("."))) + struct.pack("!BBH", 0, 17, len(body))
+        blob = ph + body + (b"\0" if len(body) % 2 else b"")
+        ssum = sum(struct.unpack("!%dH" % (len(blob) // 2), blob))
+        while ssum > 0xffff:
+            ssum = (ssum & 0xffff) + (ssum >> 16)
+        c = (~ssum) & 0xffff or 0xffff
+        body = body[:6] + struct.pack("!H", c) + body[8:]
+        return (IP(src=src, dst=dst, proto=136) / Raw(body))
+
+    out.append({"name": "udplite: a checksum over a protocol-17 pseudo header passes conntrack", "sysctl": {}, "steps": [
+        (0.0, "a", udplite17("a", 40020, 53, b"lite")),
+        (0.02, "b", udplite17("b", 53, 40020, b"lite")),
+        (0.04, "a", udplite17("a", 40020, 53, b"lite")),
+        (0.06, "list"),
+    ]})
+
+    def t4(side, sp, dp, flags, seq, ack, data=b"", win=64240, opts=None):
+        ip = IP(src=A4, dst=B4) if side == "a" else IP(src=B4, dst=A4)
+        p = ip / TCP(sport=sp, dport=dp, flags=flags, seq=seq, ack=ack if "A" in flags else 0, window=win, options=opts or [])
+        return p / Raw(data) if data else p
+
+    out.append({"name": "acct=1: packets and bytes per direction, the refusing RST counted", "sysctl": {"nf_conntrack_acct": "1"}, "steps": [
+        (0.0, "a", t4("a", 30200, 80, "S", 100, 0)),
+        (0.02, "b", t4("b", 80, 30200, "SA", 900, 101)),
+        (0.04, "a", t4("a", 30200, 80, "A", 101, 901)),
+        (0.06, "a", t4("a", 30200, 80, "PA", 101, 901, b"x" * 300)),
+        (0.08, "b", t4("b", 80, 30200, "A", 901, 401)),
+        (0.1, "a", t4("a", 30201, 81, "S", 100, 0)),
+        (0.12, "b", t4("b", 81, 30201, "RA", 0, 101)),
+        (0.14, "a", IP(src=A4, dst=B4) / UDP(sport=40030, dport=53) / Raw(b"q" * 10)),
+        (0.16, "list"),
+    ]})
+
+    out.append({"name": "tcp: window scale above 14 is capped", "sysctl": {}, "steps": [
+        (0.0, "a", t4("a", 30202, 80, "S", 100, 0, win=65535, opts=[("WScale", 15)])),
+        (0.02, "b", t4("b", 80, 30202, "SA", 900, 101, win=65535, opts=[("WScale", 15)])),
+        (0.04, "a", t4("a", 30202, 80, "A", 101, 901, win=65535)),
+        (0.06, "b", t4("b", 80, 30202, "A", 901, 101, win=65535)),
+        (0.08, "a", t4("a", 30202, 80, "PA", 101 + 65535 * 16384 - 1000, 901, b"big", win=65535)),
+        (0.1, "list"),
+        (0.12, "a", t4("a", 30202, 80, "PA", 101 + 65535 * 16384 + 100000, 901, b"big", win=65535)),
+        (0.14, "list"),
+    ]})
+
+    out.append({"name": "tcp ipv6 with hop-by-hop and destination options headers", "sysctl": {}, "steps": [
+        (0.0, "a", IPv6(src=A6, dst=B6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / TCP(sport=30203, dport=80, flags="S", seq=5)),
+        (0.02, "b", IPv6(src=B6, dst=A6) / IPv6ExtHdrDestOpt() / TCP(sport=80, dport=30203, flags="SA", seq=9, ack=6)),
+        (0.04, "a", IPv6(src=A6, dst=B6) / TCP(sport=30203, dport=80, flags="A", seq=6, ack=10)),
+        (0.06, "list"),
+    ]})
+
+    out.append({"name": "icmp: an error quoting an echo reply (no answer type) and an error quoting an error", "sysctl": {}, "steps": [
+        (0.0, "a", IP(src=A4, dst=B4) / ICMP(type=8, id=3)),
+        (0.02, "b", IP(src=B4, dst=A4) / ICMP(type=3, code=1) / bytes(IP(src=A4, dst=B4) / ICMP(type=0, id=3))[:28]),
+        (0.04, "b", IP(src=B4, dst=A4) / ICMP(type=3, code=1) / bytes(IP(src=A4, dst=B4) / ICMP(type=3, code=3))[:28]),
+        (0.06, "b", IP(src=B4, dst=A4) / ICMP(type=11, code=0) / bytes(IP(src=A4, dst=B4) / ICMP(type=8, id=3))[:28]),
+        (0.08, "list"),
+    ]})
     return out
