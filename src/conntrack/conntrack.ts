@@ -347,7 +347,9 @@ export class Conntrack implements CtView {
     }
     const store = fam === 4 ? this.v4 : this.v6;
     for (let attempt = 0; ; attempt++) {
-      const n = this.findLive(store, pi.src, pi.dst, ports, proto);
+      store.expiredSeen = -1;
+      const n = store.find(pi.src, 0, pi.dst, 0, ports, proto, this.now);
+      if (store.expiredSeen >= 0) this.kill(this.ctId(store, store.expiredSeen));
       let slot: number;
       let dir: number;
       let confirmed: boolean;

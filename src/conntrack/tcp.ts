@@ -544,12 +544,17 @@ export function tcpPacket(
   pi: PacketInfo,
   confirmed: boolean,
 ): number {
-  const err = tcpError(pi);
-  if (err !== CtReason.None) {
-    c.reason = err;
+  // tcp_error: a whole header, a valid flag combination, a good checksum (PREROUTING only)
+  if (pi.l4Status !== 0) {
+    c.reason = CtReason.TcpTruncated;
     return TR_INVALID;
   }
-  if (c.checksumHere() && !c.l4ChecksumOk(pi)) {
+  if (TCP_VALID_FLAGS[pi.tcpFlags & TCP_VALID_MASK] === 0) {
+    c.reason = CtReason.TcpBadFlags;
+    return TR_INVALID;
+  }
+  const cfg = c.cfg;
+  if (c.hook === 0 && cfg.checksum && !c.l4ChecksumOk(pi)) {
     c.reason = CtReason.TcpBadChecksum;
     return TR_INVALID;
   }
@@ -728,14 +733,17 @@ export function tcpPacket(
     setDirFlags(r, cb, dir, dirFlags(r, cb, dir) | TF_CLOSE_INIT);
   }
 
-  const t = c.cfg.tcpTimeouts;
+  const t = cfg.tcpTimeouts;
   const tNew = t[newState];
+  const lw = r[cb + W_LWIN];
+  const tf = r[cb + W_TFLAGS];
   let timeout: number;
-  if (retrans(r, cb) >= c.cfg.tcpMaxRetrans && tNew > t[TcpCtState.Retrans]) timeout = t[TcpCtState.Retrans];
+  // Linux's order: too many retransmissions, a reset, unacknowledged data, a zero window, the state.
+  if (((lw >>> 16) & 0xff) >= cfg.tcpMaxRetrans && tNew > t[TcpCtState.Retrans]) timeout = t[TcpCtState.Retrans];
   else if (index === TcpIndex.Rst) timeout = t[TcpCtState.Close];
-  else if (((dirFlags(r, cb, 0) | dirFlags(r, cb, 1)) & TF_DATA_UNACKNOWLEDGED) !== 0 && tNew > t[TcpCtState.Unack]) {
+  else if ((tf & (TF_DATA_UNACKNOWLEDGED | (TF_DATA_UNACKNOWLEDGED << 8))) !== 0 && tNew > t[TcpCtState.Unack]) {
     timeout = t[TcpCtState.Unack];
-  } else if (lastWin(r, cb) === 0 && tNew > t[TcpCtState.Retrans]) timeout = t[TcpCtState.Retrans];
+  } else if ((lw & 0xffff) === 0 && tNew > t[TcpCtState.Retrans]) timeout = t[TcpCtState.Retrans];
   else timeout = tNew;
 
   if (newState !== oldState) c.eventProtoinfo(r, cb);
@@ -744,7 +752,7 @@ export function tcpPacket(
     if ((flags & TCP_RST) !== 0) {
       // The only answer is a reset: no connection was established (e.g. a refused port). Delete
       // the entry now (Linux nf_ct_kill_acct: the RST is counted first).
-      if (c.cfg.acct) c.accountOnly(r, cb);
+      if (cfg.acct) c.accountOnly(r, cb);
       c.kill(ct);
       return TR_ACCEPT;
     }
