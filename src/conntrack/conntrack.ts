@@ -29,6 +29,7 @@ import { CtReason } from "./reasons.js";
 import { sctpCanEarlyDrop, sctpPacket } from "./sctp.js";
 import {
   CtStore,
+  MAX_SLOTS,
   META_EV_MARK,
   META_EV_PROTO,
   META_EV_UPDATE,
@@ -519,6 +520,10 @@ export class Conntrack implements CtView {
         this.gcEarlyDrop = true;
         return -1;
       }
+    }
+    if (store.used >= store.capacity && store.freeHead === NIL) {
+      // nf_conntrack_max may have been raised since the store was made
+      store.hardCap = Math.min(max > 0 ? max : MAX_SLOTS, MAX_SLOTS);
     }
     const slot = store.alloc();
     if (slot < 0) return -1;

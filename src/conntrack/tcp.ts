@@ -718,7 +718,8 @@ export function tcpPacket(
   }
 
   if (!skipWindow) {
-    const res = tcpInWindow(c, r, cb, dir, index, pi, oldState);
+    // tcp_in_window reads the state stored in the entry (not the resync override of old_state)
+    const res = tcpInWindow(c, r, cb, dir, index, pi, (meta & META_STATE_MASK) >>> META_STATE_SHIFT);
     if (res === IN_IGNORE) return TR_ACCEPT;
     if (res === IN_INVALID) {
       tcpHandleInvalid(c, r, cb, dir, index, status);
