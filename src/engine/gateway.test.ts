@@ -56,3 +56,36 @@ test("hop limit decrement (IPv6) touches only the hop limit", () => {
   pkt[7] = 5;
   assert.deepEqual(pkt, before);
 });
+
+test("martian IPv4 sources and destinations (ip_route_input_slow with rp_filter off)", async () => {
+  const { Fib } = await import("./fib.js");
+  const { parseIpAddrJson } = await import("./netconf.js");
+  const { martian4 } = await import("./gateway.js");
+  const fib = new Fib(
+    parseIpAddrJson(
+      JSON.stringify([
+        {
+          ifindex: 2,
+          ifname: "lan0",
+          addr_info: [{ family: "inet", local: "10.0.0.1", prefixlen: 24, broadcast: "10.0.0.255" }],
+        },
+      ]),
+    ),
+    [],
+    [],
+  );
+  const a = (s: string): number => s.split(".").reduce((x, p) => (x << 8) | Number(p), 0) | 0;
+  const cases: [string, string, boolean][] = [
+    ["10.0.0.5", "8.8.8.8", false],
+    ["224.0.0.5", "8.8.8.8", true],
+    ["255.255.255.255", "8.8.8.8", true],
+    ["0.0.0.0", "255.255.255.255", false],
+    ["0.0.0.0", "8.8.8.8", true],
+    ["10.0.0.5", "0.1.2.3", true],
+    ["127.0.0.1", "8.8.8.8", true],
+    ["10.0.0.5", "127.0.0.1", true],
+    ["10.0.0.1", "8.8.8.8", true],
+    ["240.0.0.1", "8.8.8.8", false],
+  ];
+  for (const [src, dst, want] of cases) assert.equal(martian4(fib, a(src), a(dst)), want, `${src} -> ${dst}`);
+});

@@ -23,7 +23,7 @@ import { Fragmenter, FragOutput, ipv4ExceedsMtu, ipv6PktTooBig } from "../defrag
 import { DefragUser, DefragVerdict, type ExpiredFragment, FragInfo, type Reassembler } from "../defrag/reassembler.js";
 import { verifyIpv4HeaderChecksum } from "../wire/checksum.js";
 import { WireStatus } from "../wire/packet-info.js";
-import { parsePacket } from "../wire/parse.js";
+import { ipv6RcvAddrOk, parsePacket } from "../wire/parse.js";
 import { DstClass, type Fib } from "./fib.js";
 import { RouteType } from "./netconf.js";
 import type { ConntrackPort, GatewaySink, NatPort, RulesPort } from "./ports.js";
@@ -217,6 +217,11 @@ export class Gateway {
       this.fate(skb, Fate.OtherHost);
       return;
     }
+    // ip6_rcv_core: loopback, interface-local multicast and multicast sources never get to PREROUTING
+    if (pi.family === 6 && !ipv6RcvAddrOk(pi, false)) {
+      this.fate(skb, Fate.Martian);
+      return;
+    }
     this.hasFragInfo = false;
     // PREROUTING, priority -400: nf_defrag reassembles for conntrack
     if (
@@ -230,6 +235,10 @@ export class Gateway {
     // PREROUTING
     if (this.prerouting(skb) !== Verdict.Accept) return;
     // routing decision (ip_route_input / ip6_route_input)
+    if (pi.family === 4 && martian4(this.fib, pi.src[0], pi.dst[0])) {
+      this.drop(skb, Fate.Martian);
+      return;
+    }
     const cls = pi.family === 4 ? this.fib.classify4(pi.dst[0]) : this.fib.classify6(pi.dst);
     switch (cls) {
       case DstClass.Local:
@@ -650,6 +659,24 @@ export class Gateway {
     else skb.nextHop.set(pi.dst);
     return true;
   }
+}
+
+/**
+ * martian4: Linux ip_route_input_slow's martian source and destination checks (with rp_filter off and
+ * route_localnet off): a multicast, limited-broadcast, zero-network or loopback source, a zero-network
+ * or loopback destination, or a source that is one of the host's own addresses (fib_validate_source).
+ * 0.0.0.0 to a broadcast address (DHCP) is allowed.
+ */
+export function martian4(fib: Fib, src: number, dst: number): boolean {
+  const s8 = src >>> 24;
+  if (src >>> 28 === 0xe || src === -1) return true; // multicast or limited broadcast source
+  if (dst === -1 || (src === 0 && dst === 0)) return false; // limited broadcast input
+  if (s8 === 0) return true;
+  const d8 = dst >>> 24;
+  if (d8 === 0) return true;
+  if (d8 === 127 || s8 === 127) return true;
+  if (dst >>> 28 === 0xe) return false; // multicast input has its own checks
+  return fib.isLocal4(src);
 }
 
 /** ip_decrease_ttl / the IPv6 hop-limit decrement, with the IPv4 header checksum updated (RFC 1624). */
