@@ -289,11 +289,14 @@ function applyRules(gw: string, rules4: string, rules6: string | undefined): voi
   inNs(gw, ["iptables-restore"], { input: readFileSync(rules4, "utf8") });
   if (rules6) inNs(gw, ["ip6tables-restore"], { input: readFileSync(rules6, "utf8") });
   // Packets that passed INPUT (after filter and nat) are logged to an NFLOG group the recorder captures.
-  // A separate nftables table: the iptables counters and conntrack are not touched.
+  // A separate nftables table: the iptables counters and conntrack are not touched. queue-threshold 1
+  // hands every packet to the capture at once: NFLOG otherwise batches them and flushes a batch only
+  // after its 1 s timer, so deliveries in the last second before the captures stop were lost (and the
+  // capture times were those of the flush).
   const nft = `table inet ctnat_oracle {
   chain local_in {
     type filter hook input priority ${LOCAL_LOG_PRIORITY}; policy accept;
-    log group ${LOCAL_NFLOG_GROUP}
+    log group ${LOCAL_NFLOG_GROUP} queue-threshold 1
   }
 }
 `;
