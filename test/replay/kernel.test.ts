@@ -28,6 +28,12 @@ const PENDING: Record<string, string> = {
   "reject-types": "REJECT replies are not built yet (src/stack)",
   "ttl-expiry": "ICMP time exceeded is not built yet (src/stack)",
   "home-router": "the gateway's echo reply to a ping of itself is not built yet (src/stack)",
+  "nat-icmp-gw-errors":
+    "the gateway's own ICMP time exceeded / fragmentation needed / packet too big (sent RELATED, quoted header un-NATed) are not built yet (src/stack)",
+  "nat-redirect":
+    "the gateway's own stack (RST and port unreachable for REDIRECTed connections, which deletes the refused TCP entry) is not wired in yet (src/stack)",
+  "nat-snat-options":
+    "the rules loader refuses SNAT/DNAT/MASQUERADE/REDIRECT ports with -p icmp (an echo id range), which iptables allows (src/rules/targets/nat.ts PORT_PROTOS)",
 };
 
 function scenarios(): string[] {
