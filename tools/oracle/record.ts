@@ -442,16 +442,33 @@ function nflogToRaw(src: Uint8Array): Uint8Array {
 
 // ---- dumps ----------------------------------------------------------------------------------------
 
+/** sysctls (besides net.netfilter.*) that change what the replay does: forwarding, NAT ports, the
+ * gateway's own packets (TTL, hop limit, ICMP rate limits, echo, error source, flow labels), reassembly */
 const SYSCTL_KEYS = new Set([
   "net.ipv4.ip_forward",
   "net.ipv6.conf.all.forwarding",
   "net.ipv4.ip_local_port_range",
+  "net.ipv4.ip_default_ttl",
   "net.ipv4.icmp_ratelimit",
   "net.ipv4.icmp_ratemask",
   "net.ipv4.icmp_msgs_per_sec",
   "net.ipv4.icmp_msgs_burst",
+  "net.ipv4.icmp_echo_ignore_all",
+  "net.ipv4.icmp_echo_ignore_broadcasts",
+  "net.ipv4.icmp_errors_use_inbound_ifaddr",
+  "net.ipv4.route.error_burst",
+  "net.ipv4.route.error_cost",
+  "net.ipv4.ipfrag_high_thresh",
+  "net.ipv4.ipfrag_low_thresh",
+  "net.ipv4.ipfrag_max_dist",
+  "net.ipv4.ipfrag_time",
+  "net.ipv6.conf.all.hop_limit",
   "net.ipv6.icmp.ratelimit",
   "net.ipv6.icmp.ratemask",
+  "net.ipv6.icmp.echo_ignore_all",
+  "net.ipv6.icmp.echo_ignore_multicast",
+  "net.ipv6.auto_flowlabels",
+  "net.ipv6.flowlabel_reflect",
 ]);
 
 function dumpSysctls(gw: string): string {
