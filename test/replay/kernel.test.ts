@@ -34,6 +34,8 @@ const PENDING: Record<string, string> = {
     "the gateway's own stack (RST and port unreachable for REDIRECTed connections, which deletes the refused TCP entry) is not wired in yet (src/stack)",
   "nat-snat-options":
     "the rules loader refuses SNAT/DNAT/MASQUERADE/REDIRECT ports with -p icmp (an echo id range), which iptables allows (src/rules/targets/nat.ts PORT_PROTOS)",
+  "rules-conntrack-match":
+    "--ctexpire sees the full timeout of an unconfirmed (NEW) entry; Linux's nf_ct_expires gives 0 before confirmation (src/conntrack/conntrack.ts expiresIn)",
 };
 
 function scenarios(): string[] {
