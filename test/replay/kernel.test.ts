@@ -38,6 +38,8 @@ const PENDING: Record<string, string> = {
     "--ctexpire sees the full timeout of an unconfirmed (NEW) entry; Linux's nf_ct_expires gives 0 before confirmation (src/conntrack/conntrack.ts expiresIn)",
   "ct-checksums-options":
     "forwarding leaves a record-route option unfilled (Linux writes the outgoing address), and bad IPv4 options are dropped before PREROUTING instead of after it with an ICMP parameter problem (src/wire/parse.ts, src/engine/gateway.ts, src/stack)",
+  "rules-matches":
+    "-m mac never matches in a replay: the capture's Ethernet header is parsed but never handed to the gateway (skb.l2 / skb.macOff unset; src/engine/replay.ts feed, Gateway.receive)",
 };
 
 function scenarios(): string[] {
