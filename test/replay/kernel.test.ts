@@ -40,7 +40,8 @@ const PENDING: Record<string, string> = {
     "forwarding leaves a record-route option unfilled (Linux writes the outgoing address), and bad IPv4 options are dropped before PREROUTING instead of after it with an ICMP parameter problem (src/wire/parse.ts, src/engine/gateway.ts, src/stack)",
   "rules-matches":
     "-m mac never matches in a replay: the capture's Ethernet header is parsed but never handed to the gateway (skb.l2 / skb.macOff unset; src/engine/replay.ts feed, Gateway.receive)",
-  "rules-ct-zone": "the rules loader refuses CT --zone (conntrack zones: tuples per zone, zone= in conntrack -L) (src/rules, src/conntrack)",
+  "rules-ct-zone":
+    "the rules loader refuses CT --zone (conntrack zones: tuples per zone, zone= in conntrack -L) (src/rules, src/conntrack)",
 };
 
 function scenarios(): string[] {
