@@ -474,17 +474,44 @@ export function compileTable(def: TableDef, opts: CompileOptions): CompiledTable
   }
   // loops: nf_tables refuses jumps that form a loop among chains reached from a built-in chain
   // (chains no built-in chain reaches are not validated, loops among them included)
+  // (both walks keep their own stacks: a ruleset may chain thousands of user chains, deeper than the
+  // JavaScript call stack goes)
   const reached = new Uint8Array(t.chains.length);
-  const mark = (c: number): void => {
-    if (reached[c]) return;
+  const todo: number[] = [];
+  for (let c = 0; c < t.chains.length; c++) {
+    if (t.chains[c]!.hook < 0 || reached[c]) continue;
     reached[c] = 1;
-    for (const e of edges[c]!) mark(e.to);
-  };
-  for (let c = 0; c < t.chains.length; c++) if (t.chains[c]!.hook >= 0) mark(c);
+    todo.push(c);
+    while (todo.length > 0) {
+      for (const e of edges[todo.pop()!]!) {
+        if (reached[e.to]) continue;
+        reached[e.to] = 1;
+        todo.push(e.to);
+      }
+    }
+  }
+  // depth-first search for a back edge: color 1 = on the current path, 2 = done
   const color = new Uint8Array(t.chains.length);
-  const visit = (c: number): void => {
+  const pathChain: number[] = [];
+  const pathEdge: number[] = [];
+  for (let c = 0; c < t.chains.length; c++) {
+    if (color[c] !== 0 || !reached[c]) continue;
     color[c] = 1;
-    for (const e of edges[c]!) {
+    pathChain.push(c);
+    pathEdge.push(0);
+    while (pathChain.length > 0) {
+      const top = pathChain.length - 1;
+      const x = pathChain[top]!;
+      const out = edges[x]!;
+      const i = pathEdge[top]!;
+      if (i === out.length) {
+        color[x] = 2;
+        pathChain.pop();
+        pathEdge.pop();
+        continue;
+      }
+      pathEdge[top] = i + 1;
+      const e = out[i]!;
       if (color[e.to] === 1) {
         fail(
           `jump to '${t.chains[e.to]!.name}' makes a loop (chain loops are not allowed)`,
@@ -492,11 +519,13 @@ export function compileTable(def: TableDef, opts: CompileOptions): CompiledTable
           e.rule.targetCol,
         );
       }
-      if (color[e.to] === 0) visit(e.to);
+      if (color[e.to] === 0) {
+        color[e.to] = 1;
+        pathChain.push(e.to);
+        pathEdge.push(0);
+      }
     }
-    color[c] = 2;
-  };
-  for (let c = 0; c < t.chains.length; c++) if (color[c] === 0 && reached[c]) visit(c);
+  }
   // reachability and nesting depth from each built-in chain
   const depthSeen = new Int32Array(t.chains.length).fill(-1);
   for (let c = 0; c < t.chains.length; c++) {
