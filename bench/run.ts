@@ -8,12 +8,15 @@
  *   npm run bench -- --runs 11         timed runs per figure (median; default 7)
  *   npm run bench -- --verbose         per-run figures on stderr
  *   npm run bench -- --list            the cases and sizes
+ *   npm run bench -- --wait-idle[=S]   before each case, wait (up to S seconds, default 600) until the
+ *                                      other processes leave the CPUs idle (shared machines)
  *   npm run bench:smoke                every case at its smallest size, 2 runs (CI: must pass, timings not judged)
  *
  * Each case/size runs in its own Node process (bench/worker.ts, with --expose-gc), so cases share no
  * heap, JIT feedback or tables. Methodology: bench/README.md.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CASES } from "./cases/index.js";
 import { type Machine, type Measure, machine } from "./lib/harness.js";
@@ -26,16 +29,19 @@ interface Args {
   runs: number | null;
   verbose: boolean;
   list: boolean;
+  waitIdle: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { filters: [], json: false, smoke: false, runs: null, verbose: false, list: false };
+  const a: Args = { filters: [], json: false, smoke: false, runs: null, verbose: false, list: false, waitIdle: 0 };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === "--json") a.json = true;
     else if (x === "--smoke") a.smoke = true;
     else if (x === "--verbose" || x === "-v") a.verbose = true;
     else if (x === "--list") a.list = true;
+    else if (x === "--wait-idle") a.waitIdle = 600;
+    else if (x.startsWith("--wait-idle=")) a.waitIdle = Number(x.slice(12));
     else if (x === "--runs") a.runs = Number(argv[++i]);
     else if (x.startsWith("--runs=")) a.runs = Number(x.slice(7));
     else if (x.startsWith("-")) throw new Error(`unknown option ${x} (see the header of bench/run.ts)`);
@@ -57,6 +63,38 @@ function selected(filters: string[], key: string): boolean {
 function git(args: string[]): string {
   const r = spawnSync("git", args, { cwd: repoRoot(), encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim() : "";
+}
+
+/** cpuBusy: the share of all CPUs busy over `ms` milliseconds (/proc/stat; 0 where unavailable) */
+function cpuBusy(ms: number): number {
+  const read = (): number[] => {
+    try {
+      return readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  const a = read();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const b = read();
+  if (a.length < 5 || b.length < 5) return 0;
+  const d = b.map((x, i) => x - a[i]);
+  const total = d.reduce((x, y) => x + y, 0);
+  const idle = d[3] + d[4]; // idle + iowait
+  return total > 0 ? 1 - idle / total : 0;
+}
+
+/** waitIdle: wait until the machine is idle (other processes use < 5% of the CPUs), at most `s` seconds */
+function waitIdle(s: number): void {
+  const until = Date.now() + s * 1000;
+  let said = false;
+  while (Date.now() < until) {
+    const busy = cpuBusy(2000);
+    if (busy < 0.05) return;
+    if (!said) process.stderr.write(`bench: waiting for an idle machine (CPUs ${(100 * busy).toFixed(0)}% busy)\n`);
+    said = true;
+  }
+  process.stderr.write("bench: the machine did not become idle; measuring anyway\n");
 }
 
 function runWorker(name: string, size: string, a: Args): Measure[] {
@@ -104,7 +142,11 @@ function table(m: Machine, results: Measure[], header: string, smoke: boolean): 
       .map((x, c) => (c === 2 ? x.padStart(w[c]) : x.padEnd(w[c])))
       .join("  ")
       .trimEnd();
-  const out = [header, `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; Node ${m.node} (V8 ${m.v8}), ${m.os}`, ""];
+  const out = [
+    header,
+    `${m.cpu}, ${m.cores} cores, ${m.memGiB} GiB; Node ${m.node} (V8 ${m.v8}), ${m.os}; load ${m.load1} at start`,
+    "",
+  ];
   out.push(line(rows[0]), line(rows[0].map((_, c) => "-".repeat(w[c]))));
   for (const r of rows.slice(1)) out.push(line(r));
   const notes = results.flatMap((r) => r.notes ?? []);
@@ -145,6 +187,7 @@ async function main(): Promise<void> {
   const results: Measure[] = [];
   const t0 = Date.now();
   for (const [name, size] of jobs) {
+    if (a.waitIdle > 0) waitIdle(a.waitIdle);
     if (!a.json || a.verbose) process.stderr.write(`bench: ${name} ${size}\n`);
     results.push(...runWorker(name, size, a));
   }

@@ -12,7 +12,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { findCase } from "./cases/index.js";
 import { type CpuProfile, formatSummary, summarize } from "./lib/cpuprofile.js";
-import type { TimedHook } from "./lib/harness.js";
+import { disturbance, type TimedHook } from "./lib/harness.js";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -66,6 +66,14 @@ async function main(): Promise<void> {
     writeFileSync(`${profFile}.txt`, `${text}\n`);
     process.stderr.write(`${text}\n`);
   }
+  if (disturbance.discarded > 0) {
+    const r = res[0];
+    r.notes = [
+      ...(r.notes ?? []),
+      `${r.case} ${r.size}: ${disturbance.discarded} run(s) repeated: other processes had the CPU (down to ${(100 * disturbance.minShare).toFixed(0)}%)`,
+    ];
+  }
+  for (const r of res) r.extra = { ...r.extra, minCpuShare: Number(disturbance.minShare.toFixed(3)) };
   process.stdout.write(`RESULT ${JSON.stringify(res)}\n`);
 }
 

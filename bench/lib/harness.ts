@@ -4,7 +4,7 @@
  * observation.
  */
 import { readFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { PerformanceObserver, performance } from "node:perf_hooks";
 
 /** Measure: one figure of one case at one size. */
@@ -54,6 +54,8 @@ export interface BenchCase {
   name: string;
   /** what the case measures, one line */
   title: string;
+  /** run only when named by a filter (analysis cases) */
+  optional?: boolean;
   /** size labels, all or the smoke ones */
   sizes(smoke: boolean): string[];
   run(size: string, opts: CaseOptions): Promise<Measure[]>;
@@ -71,10 +73,20 @@ export function nowNs(): number {
   return Number(process.hrtime.bigint());
 }
 
+/** what timeRuns saw of the machine: runs discarded because other processes took the CPU */
+export const disturbance = { discarded: 0, minShare: 1 };
+
+/** a timed run whose process got less than this share of a CPU was disturbed, and is repeated */
+const MIN_CPU_SHARE = 0.85;
+
 /**
  * timeRuns: `warmup` untimed runs, then `runs` timed ones. Before every run, `prepare(i)` builds its
  * input (untimed); `body(i)` is timed and returns how many operations it did; `check(i)` (untimed)
  * verifies the run did what it should. Returns nanoseconds per operation for each timed run.
+ *
+ * The benchmark is single-threaded: a timed run during which this process got less than 85% of a CPU
+ * (process.cpuUsage against the wall clock) ran while something else was running, and is repeated,
+ * up to `runs` extra times; `disturbance` counts them.
  */
 export function timeRuns(
   opts: CaseOptions,
@@ -84,21 +96,31 @@ export function timeRuns(
   check: (i: number) => void,
 ): number[] {
   const out: number[] = [];
-  const total = warmup + opts.runs;
-  for (let i = 0; i < total; i++) {
+  let retries = 0;
+  for (let i = 0; out.length < opts.runs; i++) {
     prepare(i);
     const timed = i >= warmup;
     if (timed && opts.hook !== null) opts.hook.start();
+    const c0 = process.cpuUsage();
     const t0 = nowNs();
     const ops = body(i);
     const t1 = nowNs();
+    const c1 = process.cpuUsage(c0);
     if (timed && opts.hook !== null) opts.hook.stop();
     check(i);
-    if (timed) out.push((t1 - t0) / ops);
-    if (opts.verbose)
-      process.stderr.write(
-        `  run ${i + 1}/${total}${timed ? "" : " (warm-up)"}: ${((t1 - t0) / ops).toFixed(1)} ns/op\n`,
-      );
+    const share = ((c1.user + c1.system) * 1000) / (t1 - t0);
+    const disturbed = share < MIN_CPU_SHARE && t1 - t0 > 20e6;
+    if (timed) {
+      disturbance.minShare = Math.min(disturbance.minShare, share);
+      if (disturbed && retries < opts.runs) {
+        retries++;
+        disturbance.discarded++;
+      } else out.push((t1 - t0) / ops);
+    }
+    if (opts.verbose) {
+      const what = timed ? (disturbed ? ` (disturbed: ${(100 * share).toFixed(0)}% CPU)` : "") : " (warm-up)";
+      process.stderr.write(`  run ${i + 1}: ${((t1 - t0) / ops).toFixed(1)} ns/op${what}\n`);
+    }
   }
   return out;
 }
@@ -111,6 +133,8 @@ export interface Machine {
   node: string;
   v8: string;
   os: string;
+  /** 1-minute load average when the suite started (other work on the machine skews figures) */
+  load1: number;
 }
 
 export function machine(): Machine {
@@ -128,6 +152,7 @@ export function machine(): Machine {
     node: process.version,
     v8: process.versions.v8,
     os: `${process.platform} ${process.arch}`,
+    load1: Number(loadavg()[0].toFixed(2)),
   };
 }
 
