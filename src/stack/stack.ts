@@ -218,7 +218,9 @@ export class Stack {
   icmpError(ctx: PacketContext, kind: number, info: number, out: Uint8Array): number {
     this.begin();
     const pi = ctx.pi;
-    if (pi.family !== 4 && pi.family !== 6) return this.fail(StackReason.NotIp);
+    // a packet Linux answers has passed ip_rcv; IPv4 with bad options is answered by ParamProblem
+    const ok = pi.status === WireStatus.Ok || (pi.family === 4 && pi.status === WireStatus.BadOptions);
+    if (!ok || (pi.family !== 4 && pi.family !== 6)) return this.fail(StackReason.NotIp);
     if (pi.family === 4) {
       switch (kind) {
         case StackIcmpKind.TimeExceeded:

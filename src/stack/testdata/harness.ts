@@ -186,6 +186,12 @@ export class MiniGateway {
     const ip = frame.slice(14);
     const pi = ctx.pi;
     const st = parsePacket(pi, ip, 0, ip.length);
+    if (st === WireStatus.BadOptions) {
+      // ip_options_compile finds what is wrong and points at it
+      const v = ipv4OptionsReceive(pi, pi.dst[0], time, this.topo.routes);
+      if (v >= 0) this.emit(cause, this.stack.icmpError(ctx, StackIcmpKind.ParamProblem, v, this.out));
+      return;
+    }
     if (st !== WireStatus.Ok) {
       if (
         pi.family === 6 &&
