@@ -220,7 +220,7 @@ function checkChainName(
   if (name.startsWith("-") || name === "!") err(`chain name '${name}' is not allowed`, lineNo, col);
   if (HOOK_NAMES.includes(name))
     err(`'${name}' is a built-in chain name, not valid for a user chain here`, lineNo, col);
-  if (name in STANDARD || name === "RETURN" || name === "QUEUE") {
+  if (Object.hasOwn(STANDARD, name) || name === "RETURN" || name === "QUEUE") {
     err(`chain name '${name}' clashes with a target name`, lineNo, col);
   }
 }
@@ -588,13 +588,13 @@ class LineParser implements ParseCtx {
           rule.targetName = name;
           rule.targetCol = this.argTok!.column;
           if (short === "g") {
-            if (name in STANDARD || name === "RETURN" || isTargetName(name)) {
+            if (Object.hasOwn(STANDARD, name) || name === "RETURN" || isTargetName(name)) {
               this.failArg(`goto '${name}': -g needs a user chain`);
             }
             rule.targetKind = TargetKind.Goto;
             break;
           }
-          if (name in STANDARD) {
+          if (Object.hasOwn(STANDARD, name)) {
             rule.targetKind = TargetKind.Verdict;
             rule.verdict = STANDARD[name]!;
           } else if (name === "RETURN") {

@@ -87,8 +87,8 @@ export function parsePort(s: string): number {
     const n = Number(s);
     return n <= 65535 ? n : -1;
   }
-  const v = SERVICES[s];
-  return v === undefined ? -1 : v;
+  // own properties only: "constructor" or "toString" are not services
+  return Object.hasOwn(SERVICES, s) ? SERVICES[s]! : -1;
 }
 
 /** portOrFail: parsePort or a load error. */
