@@ -960,6 +960,8 @@ export class Conntrack implements CtView {
     out.proto = r[o + 2 * aw + 1] >>> 24;
   }
   expiresIn(ct: number, now: number): number {
+    // Linux nf_ct_expires: an unconfirmed entry still holds its timeout as a relative value: 0 here
+    if (!this.isConfirmed(ct)) return 0;
     const store = this.storeOf(ct);
     const d = (store.rec[(ct & 0xffffff) * store.stride + store.common + W_EXPIRY] - toTicks(now)) | 0;
     return d > 0 ? Math.floor(d / HZ) : 0;

@@ -163,7 +163,8 @@ export class Gateway {
 
   /**
    * receive: an IP packet (no link layer) arrives on interface `ifindex` at time `now` (seconds).
-   * `pktType` is the link layer's PACKET_* class (Host unless the frame said otherwise).
+   * `pktType` is the link layer's PACKET_* class (Host unless the frame said otherwise); `l2` and
+   * `srcMacOff` locate the frame's source MAC address when it had one (for `-m mac`).
    * The bytes may be rewritten in place (NAT, TTL) and are not kept after the call.
    */
   receive(
@@ -173,10 +174,17 @@ export class Gateway {
     len: number,
     now: number,
     pktType: number = PacketType.Host,
+    l2: Uint8Array | null = null,
+    srcMacOff = -1,
   ): void {
     const skb = this.skb;
     skb.reset(now, ifindex);
     skb.pktType = pktType;
+    if (l2 !== null && srcMacOff >= 6) {
+      // the mac match reads the source address 6 bytes into an Ethernet-shaped header
+      skb.l2 = l2;
+      skb.macOff = srcMacOff - 6;
+    }
     const st = this.stats;
     if (ifindex >= 0 && ifindex < st.rxPackets.length) {
       st.rxPackets[ifindex]++;

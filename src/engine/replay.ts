@@ -140,7 +140,7 @@ export class Replayer {
     this.nowNsec = rec.tsNsec;
     const pt = li.pktType === LinkPktType.Unknown || li.pktType === LinkPktType.Outgoing ? 0 : li.pktType;
     if (this.beforeFeed !== null) this.beforeFeed(inp.ifindex, rec.buf, li.l3Off, li.l3Len);
-    this.gw.receive(inp.ifindex, rec.buf, li.l3Off, li.l3Len, rec.time, pt);
+    this.gw.receive(inp.ifindex, rec.buf, li.l3Off, li.l3Len, rec.time, pt, rec.buf, li.srcMacOff);
     if (this.afterFeed !== null) this.afterFeed();
   }
 }

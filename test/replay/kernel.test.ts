@@ -32,14 +32,8 @@ const PENDING: Record<string, string> = {
     "the gateway's own ICMP time exceeded / fragmentation needed / packet too big (sent RELATED, quoted header un-NATed) are not built yet (src/stack)",
   "nat-redirect":
     "the gateway's own stack (RST and port unreachable for REDIRECTed connections, which deletes the refused TCP entry) is not wired in yet (src/stack)",
-  "nat-snat-options":
-    "the rules loader refuses SNAT/DNAT/MASQUERADE/REDIRECT ports with -p icmp (an echo id range), which iptables allows (src/rules/targets/nat.ts PORT_PROTOS)",
-  "rules-conntrack-match":
-    "--ctexpire sees the full timeout of an unconfirmed (NEW) entry; Linux's nf_ct_expires gives 0 before confirmation (src/conntrack/conntrack.ts expiresIn)",
   "ct-checksums-options":
     "forwarding leaves a record-route option unfilled (Linux writes the outgoing address), and bad IPv4 options are dropped before PREROUTING instead of after it with an ICMP parameter problem (src/wire/parse.ts, src/engine/gateway.ts, src/stack)",
-  "rules-matches":
-    "-m mac never matches in a replay: the capture's Ethernet header is parsed but never handed to the gateway (skb.l2 / skb.macOff unset; src/engine/replay.ts feed, Gateway.receive)",
   "rules-ct-zone":
     "the rules loader refuses CT --zone (conntrack zones: tuples per zone, zone= in conntrack -L) (src/rules, src/conntrack)",
 };

@@ -21,10 +21,11 @@ import {
 } from "../types.js";
 import { parseUint } from "../util.js";
 
-const PORT_PROTOS = [6, 17, 132, 33, 136];
+/** protocols iptables lets a NAT target map ports (or ICMP ids) for: TCP, UDP, SCTP, DCCP and ICMP / ICMPv6 */
+const PORT_PROTOS = [6, 17, 132, 33];
 
 function portsAllowed(p: ParseCtx): boolean {
-  return PORT_PROTOS.includes(p.proto) && !p.protoInv;
+  return (PORT_PROTOS.includes(p.proto) || p.proto === (p.family === 6 ? 58 : 1)) && !p.protoInv;
 }
 
 /** parsePorts: `a[-b][/base]` into the range (PROTO_SPECIFIED, and PROTO_OFFSET with a base). */
