@@ -213,3 +213,35 @@ test("ratelimit: the per-destination and route-error limiters drop what Linux dr
   // the phases that fit form one interval (the recording pins the kernel's tick phase down to it)
   assert.deepEqual(fits, [0.3, 0.4, 0.5]);
 });
+
+test("ratelimit-global: the global bucket lets through what Linux did, within its random consumption", () => {
+  // Linux draws 0, 1 or 2 credits per message (get_random_u32_below(3)): replay with the extremes and
+  // with the mean, per burst (the bursts are separated by pauses that refill the bucket).
+  const bursts = (run: Run, list: { time: number }[]): number[] => {
+    const starts = run.inputs.filter((i, k) => k === 0 || i.time - run.inputs[k - 1].time > 0.2).map((i) => i.time);
+    return starts.map(
+      (t, k) => list.filter((p) => p.time >= t && (k + 1 >= starts.length || p.time < starts[k + 1])).length,
+    );
+  };
+  const kernelRun = replay("ratelimit-global");
+  const kernel = bursts(kernelRun, kernelRun.kernel.get("lan0") ?? []);
+  const counts = (draw: () => number): number[] => {
+    const run = replay("ratelimit-global", null, (s) => {
+      s.limiter.consumeDraw = draw;
+    });
+    return bursts(run, run.mine.get("lan0") ?? []);
+  };
+  const most = counts(() => 0);
+  const least = counts(() => 2);
+  const mean = counts(() => 1);
+  assert.deepEqual(kernel.length, 3);
+  for (let i = 0; i < kernel.length; i++) {
+    assert.ok(
+      least[i] <= kernel[i] && kernel[i] <= most[i],
+      `burst ${i}: kernel ${kernel[i]} outside [${least[i]}, ${most[i]}]`,
+    );
+    // two standard deviations of the credits n messages consume (variance 2/3 per message)
+    const tolerance = Math.max(3, 2 * Math.sqrt((kernel[i] * 2) / 3));
+    assert.ok(Math.abs(mean[i] - kernel[i]) <= tolerance, `burst ${i}: kernel ${kernel[i]}, mean model ${mean[i]}`);
+  }
+});

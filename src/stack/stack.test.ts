@@ -51,13 +51,23 @@ describe("ICMPv4 errors (__icmp_send)", () => {
 
   test("quotes at most 576 bytes in all", () => {
     const { stack, out } = env();
-    const n = stack.icmpError(ctx({ ...udp4, udp: { payload: new Uint8Array(1200) } }), StackIcmpKind.TimeExceeded, 0, out);
+    const n = stack.icmpError(
+      ctx({ ...udp4, udp: { payload: new Uint8Array(1200) } }),
+      StackIcmpKind.TimeExceeded,
+      0,
+      out,
+    );
     assert.equal(n, 576);
   });
 
   test("quotes less when the route back has a smaller MTU; none when it leaves no room for a header", () => {
     let e = env(undefined, testRoutes([{ dst: "10.0.0.5/32", dev: LAN, mtu: 300 }]));
-    let n = e.stack.icmpError(ctx({ ...udp4, udp: { payload: new Uint8Array(1200) } }), StackIcmpKind.TimeExceeded, 0, e.out);
+    let n = e.stack.icmpError(
+      ctx({ ...udp4, udp: { payload: new Uint8Array(1200) } }),
+      StackIcmpKind.TimeExceeded,
+      0,
+      e.out,
+    );
     assert.equal(n, 300);
     e = env(undefined, testRoutes([{ dst: "10.0.0.5/32", dev: LAN, mtu: 48 }]));
     n = e.stack.icmpError(ctx(udp4), StackIcmpKind.TimeExceeded, 0, e.out);
@@ -89,7 +99,15 @@ describe("ICMPv4 errors (__icmp_send)", () => {
 
   test("not about a fragment other than the first; about the first", () => {
     const { stack, out } = env();
-    assert.equal(stack.icmpError(ctx({ src: "10.0.0.5", dst: "198.51.100.7", fragOff: 8, proto: 17, payload: "xxxxxxxx" }), 0, 0, out), 0);
+    assert.equal(
+      stack.icmpError(
+        ctx({ src: "10.0.0.5", dst: "198.51.100.7", fragOff: 8, proto: 17, payload: "xxxxxxxx" }),
+        0,
+        0,
+        out,
+      ),
+      0,
+    );
     assert.equal(stack.reason, StackReason.NonFirstFragment);
     assert.ok(stack.icmpError(ctx({ ...udp4, mf: true }), 0, 0, out) > 0);
   });
@@ -97,11 +115,18 @@ describe("ICMPv4 errors (__icmp_send)", () => {
   test("not about an ICMP error, nor an unknown ICMP type; about queries", () => {
     const { stack, out } = env();
     for (const type of [3, 4, 5, 11, 12, 1, 9, 19, 200]) {
-      assert.equal(stack.icmpError(ctx({ src: "10.0.0.5", dst: "198.51.100.7", icmp: { type } }), 0, 0, out), 0, `type ${type}`);
+      assert.equal(
+        stack.icmpError(ctx({ src: "10.0.0.5", dst: "198.51.100.7", icmp: { type } }), 0, 0, out),
+        0,
+        `type ${type}`,
+      );
       assert.equal(stack.reason, StackReason.AboutIcmpError);
     }
     for (const type of [0, 8, 13, 14, 15, 17, 18]) {
-      assert.ok(stack.icmpError(ctx({ src: `10.0.0.${type + 100}`, dst: "198.51.100.7", icmp: { type } }), 0, 0, out) > 0, `type ${type}`);
+      assert.ok(
+        stack.icmpError(ctx({ src: `10.0.0.${type + 100}`, dst: "198.51.100.7", icmp: { type } }), 0, 0, out) > 0,
+        `type ${type}`,
+      );
     }
   });
 
@@ -145,7 +170,8 @@ describe("ICMPv4 errors (__icmp_send)", () => {
       c.icmpMsgsPerSec = 100;
     });
     let sent = 0;
-    for (let i = 0; i < 10; i++) if (stack.icmpError(ctx({ ...udp4, src: `10.0.0.${10 + i}` }, { now: 500 }), 0, 0, out) > 0) sent++;
+    for (let i = 0; i < 10; i++)
+      if (stack.icmpError(ctx({ ...udp4, src: `10.0.0.${10 + i}` }, { now: 500 }), 0, 0, out) > 0) sent++;
     assert.equal(sent, 3);
     assert.equal(stack.reason, StackReason.RateLimitGlobal);
     // 16 ms later (4 jiffies < HZ/50 = 5): still empty; at 20 ms: 2 credits
@@ -248,7 +274,15 @@ describe("ICMPv6 errors (icmp6_send)", () => {
       assert.equal(stack.icmpError(ctx({ src: "fd00:1::5", dst: "2001:db8::7", icmp6: { type } }), 0, 0, out), 0);
       assert.equal(stack.reason, StackReason.AboutIcmpError);
     }
-    assert.equal(stack.icmpError(ctx({ src: "fd00:1::5", dst: "2001:db8::7", ext: [{ type: "dst" }], icmp6: { type: 1 } }), 0, 0, out), 0);
+    assert.equal(
+      stack.icmpError(
+        ctx({ src: "fd00:1::5", dst: "2001:db8::7", ext: [{ type: "dst" }], icmp6: { type: 1 } }),
+        0,
+        0,
+        out,
+      ),
+      0,
+    );
     for (const type of [128, 129, 200]) {
       assert.ok(stack.icmpError(ctx({ src: "fd00:1::5", dst: "2001:db8::7", icmp6: { type } }), 0, 0, out) > 0);
     }
@@ -258,7 +292,13 @@ describe("ICMPv6 errors (icmp6_send)", () => {
     const { stack, out } = env();
     assert.equal(stack.icmpError(ctx({ src: "fd00:1::5", dst: "2001:db8::7", proto: 58, payload: "" }), 0, 0, out), 0);
     assert.equal(stack.reason, StackReason.AboutIcmpError);
-    const frag = ctx({ src: "fd00:1::5", dst: "2001:db8::7", ext: [{ type: "fragment", offset: 8 }], proto: 58, payload: "" });
+    const frag = ctx({
+      src: "fd00:1::5",
+      dst: "2001:db8::7",
+      ext: [{ type: "fragment", offset: 8 }],
+      proto: 58,
+      payload: "",
+    });
     assert.ok(stack.icmpError(frag, 0, 0, out) > 0);
   });
 
@@ -331,7 +371,10 @@ describe("the local stack, IPv4", () => {
 
   test("a segment with ACK gets a RST with its ack number as sequence", () => {
     const { stack, out } = env();
-    const n = stack.answer(ctx({ ...syn, tcp: { flags: "PA", seq: 5, ack: 0xdeadbeef, payload: "hello", dport: 22 } }), out);
+    const n = stack.answer(
+      ctx({ ...syn, tcp: { flags: "PA", seq: 5, ack: 0xdeadbeef, payload: "hello", dport: 22 } }),
+      out,
+    );
     const r = reply(out, n);
     assert.equal(r.tcpFlags, 0x04);
     assert.equal(r.tcpSeq >>> 0, 0xdeadbeef);
@@ -340,7 +383,10 @@ describe("the local stack, IPv4", () => {
 
   test("FIN and data count in the ack, modulo 2^32", () => {
     const { stack, out } = env();
-    const n = stack.answer(ctx({ ...syn, tcp: { flags: "F", seq: 0xfffffff0, payload: "0123456789abcdefghij", dport: 22 } }), out);
+    const n = stack.answer(
+      ctx({ ...syn, tcp: { flags: "F", seq: 0xfffffff0, payload: "0123456789abcdefghij", dport: 22 } }),
+      out,
+    );
     assert.equal(reply(out, n).tcpAck, 5);
   });
 
@@ -351,7 +397,10 @@ describe("the local stack, IPv4", () => {
       [{ ...syn, tcp: { flags: "S", dport: 22, checksum: "bad" } }, StackReason.BadChecksum],
       [{ ...syn, tcp: { flags: "S", dport: 22, dataOffset: 4 } }, StackReason.Malformed],
       [{ ...syn, tcp: { flags: "S", dport: 22, dataOffset: 15 } }, StackReason.Malformed],
-      [{ ...syn, tcp: { flags: "S", dport: 22, options: { raw: [19, 18, ...new Array(16).fill(0)] } } }, StackReason.AuthOption],
+      [
+        { ...syn, tcp: { flags: "S", dport: 22, options: { raw: [19, 18, ...new Array(16).fill(0)] } } },
+        StackReason.AuthOption,
+      ],
       [{ ...syn, dst: "10.0.0.255" }, StackReason.NonUnicastDest],
       [syn, StackReason.NotHost, { pktType: PacketType.Broadcast }],
     ];
@@ -393,15 +442,26 @@ describe("the local stack, IPv4", () => {
     const { stack, out } = env((c) => {
       c.verifyChecksums = false;
     });
-    const n = stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", udp: { dport: 7, len: 10, payload: "0123456789" } }), out);
+    const n = stack.answer(
+      ctx({ src: "10.0.0.5", dst: "10.0.0.1", udp: { dport: 7, len: 10, payload: "0123456789" } }),
+      out,
+    );
     assert.equal(n, 20 + 8 + 20 + 10);
-    assert.equal(stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", udp: { dport: 7, len: 40, payload: "01" } }), out), 0);
+    assert.equal(
+      stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", udp: { dport: 7, len: 40, payload: "01" } }), out),
+      0,
+    );
   });
 
   test("UDP-Lite: port unreachable; checksum 0 is refused", () => {
     const { stack, out } = env();
-    assert.ok(stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", udplite: { dport: 7, len: 8, payload: "x" } }), out) > 0);
-    assert.equal(stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", udplite: { dport: 7, checksum: "none" } }), out), 0);
+    assert.ok(
+      stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", udplite: { dport: 7, len: 8, payload: "x" } }), out) > 0,
+    );
+    assert.equal(
+      stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", udplite: { dport: 7, checksum: "none" } }), out),
+      0,
+    );
   });
 
   test("protocol unreachable for protocols without a handler; nothing for IGMP", () => {
@@ -417,7 +477,13 @@ describe("the local stack, IPv4", () => {
 
   test("echo: the whole message back, code kept, whole TOS kept, no DF", () => {
     const { stack, out } = env();
-    const c = ctx({ src: "10.0.0.5", dst: "10.0.0.1", tos: 0xff, df: true, icmp: { type: 8, code: 5, id: 7, seq: 9, payload: "ping!" } });
+    const c = ctx({
+      src: "10.0.0.5",
+      dst: "10.0.0.1",
+      tos: 0xff,
+      df: true,
+      icmp: { type: 8, code: 5, id: 7, seq: 9, payload: "ping!" },
+    });
     const n = stack.answer(c, out);
     const r = reply(out, n);
     assert.equal(r.icmpType, 0);
@@ -441,7 +507,8 @@ describe("the local stack, IPv4", () => {
     assert.equal(stack.reason, StackReason.EchoIgnored);
     assert.equal(stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", icmp: { type: 8, checksum: "bad" } }), out), 0);
     assert.equal(stack.reason, StackReason.BadChecksum);
-    for (let i = 0; i < 50; i++) assert.ok(stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", icmp: { type: 8, seq: i } }), out) > 0);
+    for (let i = 0; i < 50; i++)
+      assert.ok(stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", icmp: { type: 8, seq: i } }), out) > 0);
   });
 
   test("echo to a broadcast is answered from the route's source when broadcasts are not ignored", () => {
@@ -455,7 +522,17 @@ describe("the local stack, IPv4", () => {
   test("timestamp: 20 bytes, originate copied, receive = transmit = ms since midnight", () => {
     const { stack, out } = env();
     const now = 86400 * 20000 + 3600 + 0.25;
-    const n = stack.answer(ctx({ src: "10.0.0.5", dst: "10.0.0.1", icmp: { type: 13, id: 1, seq: 2, payload: [1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 9] } }, { now }), out);
+    const n = stack.answer(
+      ctx(
+        {
+          src: "10.0.0.5",
+          dst: "10.0.0.1",
+          icmp: { type: 13, id: 1, seq: 2, payload: [1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 9] },
+        },
+        { now },
+      ),
+      out,
+    );
     assert.equal(n, 40);
     assert.equal(out[20], 14);
     assert.deepEqual([...out.subarray(28, 32)], [1, 2, 3, 4]);
@@ -480,7 +557,13 @@ describe("the local stack, IPv4", () => {
 });
 
 describe("the local stack, IPv6", () => {
-  const syn6 = { src: "fd00:1::5", dst: "fd00:1::1", tos: 0x13, flowLabel: 0xabcde, tcp: { sport: 40000, dport: 22, flags: "S", seq: 1000 } };
+  const syn6 = {
+    src: "fd00:1::5",
+    dst: "fd00:1::1",
+    tos: 0x13,
+    flowLabel: 0xabcde,
+    tcp: { sport: 40000, dport: 22, flags: "S", seq: 1000 },
+  };
 
   test("RST: traffic class without ECN, an automatic flow label, hop limit 64", () => {
     const { stack, out } = env();
@@ -509,7 +592,10 @@ describe("the local stack, IPv6", () => {
 
   test("UDP: zero checksum refused; port unreachable otherwise, quote cut at the UDP length", () => {
     const { stack, out } = env();
-    assert.equal(stack.answer(ctx({ src: "fd00:1::5", dst: "fd00:1::1", udp: { dport: 7, checksum: "none" } }), out), 0);
+    assert.equal(
+      stack.answer(ctx({ src: "fd00:1::5", dst: "fd00:1::1", udp: { dport: 7, checksum: "none" } }), out),
+      0,
+    );
     assert.equal(stack.reason, StackReason.ZeroChecksum);
     const n = stack.answer(ctx({ src: "fd00:1::5", dst: "fd00:1::1", udp: { dport: 7, payload: "hello" } }), out);
     assert.equal(reply(out, n).icmpCode, 4);
@@ -519,14 +605,18 @@ describe("the local stack, IPv6", () => {
     const { stack, out } = env();
     stack.answer(ctx({ src: "fd00:1::5", dst: "fd00:1::1", proto: 253, payload: "abcdefgh" }), out);
     assert.deepEqual([out[40], out[41], out[47]], [4, 1, 6]);
-    stack.answer(ctx({ src: "fd00:1::5", dst: "fd00:1::1", ext: [{ type: "dst" }], proto: 253, payload: "abcdefgh" }), out);
+    stack.answer(
+      ctx({ src: "fd00:1::5", dst: "fd00:1::1", ext: [{ type: "dst" }], proto: 253, payload: "abcdefgh" }),
+      out,
+    );
     assert.deepEqual([out[40], out[41], out[47]], [4, 1, 40]);
     assert.equal(stack.answer(ctx({ src: "fd00:1::5", dst: "fd00:1::1", proto: 59, payload: "" }), out), 0);
   });
 
   test("destination options: unknown option actions 00 skip, 01 drop, 10 and 11 answer", () => {
     const { stack, out } = env();
-    const mk = (t: number) => ctx({ src: "fd00:1::5", dst: "fd00:1::1", ext: [{ type: "dst", options: [t, 2, 0, 0] }], udp: { dport: 7 } });
+    const mk = (t: number) =>
+      ctx({ src: "fd00:1::5", dst: "fd00:1::1", ext: [{ type: "dst", options: [t, 2, 0, 0] }], udp: { dport: 7 } });
     assert.equal(out[0], out[0]);
     stack.answer(mk(0x01 + 0x10), out); // 0x11: skip -> port unreachable
     assert.equal(out[40], 1);
@@ -539,12 +629,23 @@ describe("the local stack, IPv6", () => {
 
   test("echo: traffic class kept; to a multicast group answered from the route's source", () => {
     const { stack, out } = env();
-    let n = stack.answer(ctx({ src: "fd00:1::5", dst: "fd00:1::1", tos: 0xff, icmp6: { type: 128, code: 3, id: 1, seq: 2, payload: "hi" } }), out);
+    let n = stack.answer(
+      ctx({
+        src: "fd00:1::5",
+        dst: "fd00:1::1",
+        tos: 0xff,
+        icmp6: { type: 128, code: 3, id: 1, seq: 2, payload: "hi" },
+      }),
+      out,
+    );
     let r = reply(out, n);
     assert.equal(r.tos, 0xff);
     assert.equal(r.icmpType, 129);
     assert.equal(r.icmpCode, 3);
-    n = stack.answer(ctx({ src: "fe80::5", dst: "ff02::1", icmp6: { type: 128 } }, { pktType: PacketType.Multicast }), out);
+    n = stack.answer(
+      ctx({ src: "fe80::5", dst: "ff02::1", icmp6: { type: 128 } }, { pktType: PacketType.Multicast }),
+      out,
+    );
     r = reply(out, n);
     assert.deepEqual([...r.src], [...a6("fe80::1")]);
     const ig = env((c) => {
@@ -555,10 +656,20 @@ describe("the local stack, IPv6", () => {
 
   test("a hop-by-hop option the parser refused gets its parameter problem", () => {
     const { stack, out } = env();
-    const c = ctx({ src: "fd00:1::5", dst: "2001:db8::7", ext: [{ type: "hop", options: [0x81, 2, 0, 0] }], udp: { dport: 7 } });
+    const c = ctx({
+      src: "fd00:1::5",
+      dst: "2001:db8::7",
+      ext: [{ type: "hop", options: [0x81, 2, 0, 0] }],
+      udp: { dport: 7 },
+    });
     assert.ok(stack.hopByHopError6(c, out) > 0);
     assert.deepEqual([out[40], out[41], out[47]], [4, 2, 42]);
-    const silent = ctx({ src: "fd00:1::5", dst: "2001:db8::7", ext: [{ type: "hop", options: [0x41, 2, 0, 0] }], udp: { dport: 7 } });
+    const silent = ctx({
+      src: "fd00:1::5",
+      dst: "2001:db8::7",
+      ext: [{ type: "hop", options: [0x41, 2, 0, 0] }],
+      udp: { dport: 7 },
+    });
     assert.equal(stack.hopByHopError6(silent, out), 0);
   });
 });
@@ -581,7 +692,13 @@ describe("REJECT", () => {
   });
 
   test("tcp-reset: TTL from the forwarding route's hoplimit, not the route back's", () => {
-    const { stack, out } = env(undefined, testRoutes([{ dst: "198.51.100.0/24", via: "192.0.2.254", dev: WAN, hoplimit: 33 }, { dst: "10.0.0.5/32", dev: LAN, hoplimit: 17 }]));
+    const { stack, out } = env(
+      undefined,
+      testRoutes([
+        { dst: "198.51.100.0/24", via: "192.0.2.254", dev: WAN, hoplimit: 33 },
+        { dst: "10.0.0.5/32", dev: LAN, hoplimit: 17 },
+      ]),
+    );
     assert.equal(reply(out, stack.reject(ctx(fwd), 7, out)).ttl, 33);
   });
 
@@ -593,7 +710,14 @@ describe("REJECT", () => {
     assert.equal(stack.reason, StackReason.BadChecksum);
     assert.equal(stack.reject(ctx({ ...fwd, dst: "10.0.0.255" }), 7, out), 0);
     assert.equal(stack.reject(ctx(udp4), 7, out), 0);
-    assert.equal(stack.reject(ctx({ src: "10.0.0.5", dst: "198.51.100.7", fragOff: 16, proto: 6, payload: new Uint8Array(24) }), 7, out), 0);
+    assert.equal(
+      stack.reject(
+        ctx({ src: "10.0.0.5", dst: "198.51.100.7", fragOff: 16, proto: 6, payload: new Uint8Array(24) }),
+        7,
+        out,
+      ),
+      0,
+    );
   });
 
   test("ICMP types map to their codes (IPv4)", () => {
@@ -644,16 +768,31 @@ describe("REJECT", () => {
     assert.ok(stack.reject(ctx({ ...udp4, udp: { checksum: "none" } }), 3, out) > 0);
     assert.equal(stack.reject(ctx({ ...udp4, udp: { checksum: "bad" } }), 3, out), 0);
     // a payload whose one's-complement sum is 0xffff passes; another does not
-    assert.ok(stack.reject(ctx({ src: "10.0.0.5", dst: "198.51.100.7", proto: 253, payload: [0xff, 0xff] }), 3, out) > 0);
+    assert.ok(
+      stack.reject(ctx({ src: "10.0.0.5", dst: "198.51.100.7", proto: 253, payload: [0xff, 0xff] }), 3, out) > 0,
+    );
     assert.equal(stack.reject(ctx({ src: "10.0.0.5", dst: "198.51.100.7", proto: 253, payload: [1, 2] }), 3, out), 0);
     assert.ok(stack.reject(ctx({ src: "10.0.0.5", dst: "198.51.100.7", proto: 47, payload: [1, 2] }), 3, out) > 0);
-    assert.equal(stack.reject(ctx({ src: "fd00:1::5", dst: "2001:db8::7", proto: 253, payload: [0xff, 0xff] }), 12, out), 0);
-    assert.ok(stack.reject(ctx({ src: "fd00:1::5", dst: "2001:db8::7", proto: 253, payload: [0xff, 0xff] }, { locallyGenerated: true }), 12, out) > 0);
+    assert.equal(
+      stack.reject(ctx({ src: "fd00:1::5", dst: "2001:db8::7", proto: 253, payload: [0xff, 0xff] }), 12, out),
+      0,
+    );
+    assert.ok(
+      stack.reject(
+        ctx({ src: "fd00:1::5", dst: "2001:db8::7", proto: 253, payload: [0xff, 0xff] }, { locallyGenerated: true }),
+        12,
+        out,
+      ) > 0,
+    );
   });
 
   test("IPv6 tcp-reset: class 0, label 0, hop limit from the route back; unicast addresses only", () => {
     const { stack, out } = env(undefined, testRoutes([{ dst: "fd00:1::5/128", dev: LAN, hoplimit: 17 }]));
-    const n = stack.reject(ctx({ src: "fd00:1::5", dst: "2001:db8::7", tos: 0xff, flowLabel: 5, tcp: { flags: "S", seq: 1 } }), 7, out);
+    const n = stack.reject(
+      ctx({ src: "fd00:1::5", dst: "2001:db8::7", tos: 0xff, flowLabel: 5, tcp: { flags: "S", seq: 1 } }),
+      7,
+      out,
+    );
     const r = reply(out, n);
     assert.equal(r.ttl, 17);
     assert.equal(r.tos, 0);

@@ -54,7 +54,10 @@ export function env(tweak?: (c: StackConfig) => void, routes: TableRoutes = test
 }
 
 /** ctx: a context holding the parse of `spec` (or of raw bytes). */
-export function ctx(spec: PacketSpec | Uint8Array, opts: Partial<Pick<TestCtx, "inIf" | "pktType" | "now" | "locallyGenerated">> = {}): TestCtx {
+export function ctx(
+  spec: PacketSpec | Uint8Array,
+  opts: Partial<Pick<TestCtx, "inIf" | "pktType" | "now" | "locallyGenerated">> = {},
+): TestCtx {
   const c = new TestCtx();
   const bytes = spec instanceof Uint8Array ? spec : buildPacket(spec);
   parsePacket(c.pi, bytes, 0, bytes.length);
