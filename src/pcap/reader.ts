@@ -317,7 +317,8 @@ export class CaptureReader {
       this.want = n;
       const avail = this.limit - this.pos;
       if (avail === 0) return false;
-      this.growCarry(n);
+      // room for what is here, not for what the header claims: a lying length costs nothing
+      this.growCarry(avail);
       this.carry.set(this.chunk.subarray(this.pos, this.limit), 0);
       this.carryLen = avail;
       this.pos = this.limit;
@@ -325,8 +326,8 @@ export class CaptureReader {
     }
     // assembling: top the carry up to n bytes from the chunk
     if (this.carryLen < n) {
-      this.growCarry(n);
       const take = Math.min(n - this.carryLen, this.limit - this.pos);
+      this.growCarry(this.carryLen + take);
       if (take > 0) {
         this.carry.set(this.chunk.subarray(this.pos, this.pos + take), this.carryLen);
         this.carryLen += take;
