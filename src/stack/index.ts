@@ -33,9 +33,11 @@
  * - pass the offending packet as a PacketContext (its Skb): the parse of the packet as it is at the
  *   point Linux answers (after DNAT; for REJECT in FORWARD after the TTL decrement; for local delivery
  *   reassembled), the input interface, the link-layer class, the time, whether it is locally generated.
- * - call `ipv4OptionsReceive` (ipv4-options.ts) right after routing for IPv4 packets with options:
- *   Linux rewrites record-route / timestamp options in place then (answers echo them), and answers a
- *   malformed option with a parameter problem (icmpError kind ParamProblem, info = the pointer).
+ * - call `ipv4OptionsReceive` (ipv4-options.ts) right after routing for IPv4 packets with options
+ *   (parse status Ok or BadOptions): Linux rewrites record-route / timestamp options in place then
+ *   (answers echo them), answers a malformed option with a parameter problem (icmpError kind
+ *   ParamProblem, info = the pointer) and drops source-routed packets. For a forwarded packet, call
+ *   `ipv4ForwardOptions` after FORWARD with the outgoing route's source.
  * - send what was built through OUTPUT and POSTROUTING (routing it to its destination; `stack.oif` is
  *   the interface the stack's own route lookup chose). When `stack.attachToCt` is true, attach it to the
  *   offending packet's connection as RELATED in the other direction (relatedCtInfo) instead of looking it
@@ -72,7 +74,14 @@ export {
 // helpers
 export { flowLabel6, ipv6AddrType, SkipResult, skipExtHeaders6 } from "./emit.js";
 // IPv4 options on receive and in answers
-export { echoIpv4Options, ipv4OptionsReceive, OPTIONS_DROP, OPTIONS_OK } from "./ipv4-options.js";
+export {
+  echoIpv4Options,
+  Ipv4RxOptions,
+  ipv4ForwardOptions,
+  ipv4OptionsReceive,
+  OPTIONS_DROP,
+  OPTIONS_OK,
+} from "./ipv4-options.js";
 // rate limiters
 export { IcmpLimiter, XRLIM_BURST_FACTOR } from "./ratelimit.js";
 // outcome codes

@@ -37,6 +37,24 @@ export const OPTIONS_OK = -1;
 /** ipv4OptionsReceive result: Linux drops the packet without an answer (source routing) */
 export const OPTIONS_DROP = -2;
 
+/**
+ * Ipv4RxOptions: what ipv4OptionsReceive learnt of a packet's options (Linux struct ip_options, the
+ * fields forwarding needs). Offsets are from the start of the IP header, 0 when absent.
+ */
+export class Ipv4RxOptions {
+  rr = 0;
+  ts = 0;
+  /** the receive path claimed a record-route slot / a timestamp address slot (forwarding refills it) */
+  rrNeedaddr = false;
+  tsNeedaddr = false;
+  reset(): void {
+    this.rr = 0;
+    this.ts = 0;
+    this.rrNeedaddr = false;
+    this.tsNeedaddr = false;
+  }
+}
+
 /** msMidnight: ms since midnight UT for time `now` (seconds), Linux inet_current_timestamp. */
 function msMidnight(now: number): number {
   const secs = Math.floor(now);
@@ -51,7 +69,14 @@ function msMidnight(now: number): number {
  * packet's source). Returns OPTIONS_OK, OPTIONS_DROP, or the byte offset (from the IP header) an ICMP
  * parameter problem must point at (Stack.icmpError with StackIcmpKind.ParamProblem).
  */
-export function ipv4OptionsReceive(pi: PacketInfo, specDst: number, now: number, routes: StackRoutes): number {
+export function ipv4OptionsReceive(
+  pi: PacketInfo,
+  specDst: number,
+  now: number,
+  routes: StackRoutes,
+  rec: Ipv4RxOptions | null = null,
+): number {
+  if (rec !== null) rec.reset();
   const b = pi.buf;
   const iph = pi.off;
   let l = pi.ipHeaderLen - 20;
@@ -92,7 +117,9 @@ export function ipv4OptionsReceive(pi: PacketInfo, specDst: number, now: number,
           if (b[p + 2] + 3 > optlen) return p + 2 - iph;
           put32(b, p + b[p + 2] - 1, specDst);
           b[p + 2] += 4;
+          if (rec !== null) rec.rrNeedaddr = true;
         }
+        if (rec !== null) rec.rr = p - iph;
         rr = true;
         break;
       case IPOPT_TIMESTAMP: {
@@ -113,6 +140,7 @@ export function ipv4OptionsReceive(pi: PacketInfo, specDst: number, now: number,
               put32(b, p + ptr - 1, specDst);
               timeAt = p + ptr + 3;
               b[p + 2] += 8;
+              if (rec !== null) rec.tsNeedaddr = true;
               break;
             case IPOPT_TS_PRESPEC: {
               if (ptr + 7 > optlen) return p + 2 - iph;
@@ -134,6 +162,7 @@ export function ipv4OptionsReceive(pi: PacketInfo, specDst: number, now: number,
           if (overflow === 15) return p + 3 - iph;
           b[p + 3] = (b[p + 3] & 0x0f) | ((overflow + 1) << 4);
         }
+        if (rec !== null) rec.ts = p - iph;
         ts = true;
         break;
       }
@@ -157,6 +186,38 @@ export function ipv4OptionsReceive(pi: PacketInfo, specDst: number, now: number,
   // accept_source_route = 0: source-routed packets are dropped
   if (srr) return OPTIONS_DROP;
   return OPTIONS_OK;
+}
+
+/**
+ * ipv4ForwardOptions: Linux ip_forward_options, for a forwarded packet after FORWARD (before
+ * POSTROUTING): the record-route / timestamp-address slot the receive path claimed gets the address of
+ * the outgoing route (`outSrc`: Linux ip_rt_get_source, the route's preferred source towards the
+ * destination), and the header checksum is recomputed when anything changed. Returns true if the
+ * header was rewritten.
+ */
+export function ipv4ForwardOptions(pi: PacketInfo, rec: Ipv4RxOptions, outSrc: number): boolean {
+  const b = pi.buf;
+  const iph = pi.off;
+  let changed = false;
+  if (rec.rrNeedaddr && rec.rr > 0) {
+    put32(b, iph + rec.rr + b[iph + rec.rr + 2] - 5, outSrc);
+    changed = true;
+  }
+  if (rec.tsNeedaddr && rec.ts > 0) {
+    put32(b, iph + rec.ts + b[iph + rec.ts + 2] - 9, outSrc);
+    changed = true;
+  }
+  if (changed) {
+    b[iph + 10] = 0;
+    b[iph + 11] = 0;
+    let sum = 0;
+    for (let i = 0; i < pi.ipHeaderLen; i += 2) sum += (b[iph + i] << 8) | b[iph + i + 1];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    const c = ~sum & 0xffff;
+    b[iph + 10] = c >>> 8;
+    b[iph + 11] = c & 0xff;
+  }
+  return changed;
 }
 
 /**

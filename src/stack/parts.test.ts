@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { isInputError } from "../core/errors.js";
 import { buildPacket } from "../wire/build.js";
-import { PacketInfo } from "../wire/packet-info.js";
+import { verifyIpv4HeaderChecksum } from "../wire/checksum.js";
+import { PacketInfo, WireStatus } from "../wire/packet-info.js";
 import { parsePacket } from "../wire/parse.js";
 import { msecsToJiffies, StackConfig, setIcmp6Ratemask, stackConfigFromSysctls } from "./config.js";
 import {
@@ -19,10 +20,19 @@ import {
   SkipResult,
   skipExtHeaders6,
 } from "./emit.js";
-import { echoIpv4Options, ipv4OptionsReceive, OPTIONS_DROP, OPTIONS_OK } from "./ipv4-options.js";
+import {
+  echoIpv4Options,
+  Ipv4RxOptions,
+  ipv4ForwardOptions,
+  ipv4OptionsReceive,
+  OPTIONS_DROP,
+  OPTIONS_OK,
+} from "./ipv4-options.js";
 import { IcmpLimiter } from "./ratelimit.js";
-import { AddrClass, StackRoute } from "./routes.js";
-import { a4, a6, LAN, testRoutes, WAN } from "./testdata/fixture.js";
+import { AddrClass, StackRoute, TableRoutes } from "./routes.js";
+import { StackIcmpKind } from "./stack.js";
+import { a4, a6, ctx, env, LAN, testRoutes, WAN } from "./testdata/fixture.js";
+import { maskUnreproducible } from "./testdata/harness.js";
 
 describe("StackConfig from sysctls", () => {
   test("Linux defaults", () => {
@@ -169,6 +179,44 @@ describe("IPv4 options", () => {
     assert.equal(ipv4OptionsReceive(pkt([7, 3, 4, 7, 3, 4]), 1, 0, routes), 23);
     assert.equal(ipv4OptionsReceive(pkt([131, 7, 4, 1, 2, 3, 4]), 1, 0, routes), OPTIONS_DROP);
     assert.equal(ipv4OptionsReceive(pkt([134, 10, 0, 0, 0, 1, 0, 0, 0, 0]), 1, 0, routes), 22);
+  });
+
+  test("forwarding writes the outgoing address into the claimed slot and fixes the checksum", () => {
+    const pi = pkt([7, 15, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], "198.51.100.7");
+    const rec = new Ipv4RxOptions();
+    assert.equal(ipv4OptionsReceive(pi, a4("10.0.0.1"), 0, routes, rec), OPTIONS_OK);
+    assert.equal(rec.rr, 20);
+    assert.equal(rec.rrNeedaddr, true);
+    assert.equal(ipv4ForwardOptions(pi, rec, a4("192.0.2.1")), true);
+    assert.deepEqual([...pi.buf.subarray(20, 27)], [7, 15, 8, 192, 0, 2, 1]);
+    assert.ok(verifyIpv4HeaderChecksum(pi));
+  });
+
+  test("a timestamp option longer than the header: parameter problem pointing at it (kernel bytes)", () => {
+    // recorded: the datagram Linux 6.18 answered, and its answer (ct-checksums-options scenario)
+    const input = Uint8Array.from(
+      Buffer.from(
+        "4800003100010000401117090a4d01020a4d0202441405010000000000000000bbea13890011f20974696d657374616d70",
+        "hex",
+      ),
+    );
+    const kernel =
+      "45c0004d7e4900004001e50a0a4d01010a4d01020c00f7bf140000004800003100010000401117090a4d01020a4d0202441405010000000000000000bbea13890011f20974696d657374616d70";
+    const routes4 = new TableRoutes([
+      { ifindex: 2, mtu: 1500, addrs: ["10.77.1.1/24"] },
+      { ifindex: 3, mtu: 1500, addrs: ["10.77.2.1/24"] },
+    ]);
+    const e = env(undefined, routes4);
+    const c = ctx(input, { inIf: 2 });
+    // (parse status Ok or BadOptions: either way Linux's option walk finds the fault)
+    assert.ok(c.pi.status === WireStatus.Ok || c.pi.status === WireStatus.BadOptions);
+    const ptr = ipv4OptionsReceive(c.pi, a4("10.77.1.1"), 0, routes4);
+    assert.equal(ptr, 20);
+    const n = e.stack.icmpError(c, StackIcmpKind.ParamProblem, ptr, e.out);
+    const mine = e.out.slice(0, n);
+    const k = Uint8Array.from(Buffer.from(kernel, "hex"));
+    assert.deepEqual(maskUnreproducible(mine, k), ["ip.id"]);
+    assert.equal(Buffer.from(mine).toString("hex"), kernel);
   });
 
   test("padding after the end of the list is zeroed", () => {

@@ -167,13 +167,13 @@ export class TableRoutes implements StackRoutes {
   private readonly routes: Entry[] = [];
   private readonly addrs: IfAddr[] = [];
   private readonly mtus = new Map<number, number>();
-  private readonly loopbacks = new Set<number>();
+  private readonly loopbacks: number[] = [];
   private readonly tmp = new Int32Array(4);
 
   constructor(ifaces: readonly TableIface[], routes: readonly TableRoute[] = []) {
     for (const f of ifaces) {
       this.mtus.set(f.ifindex, f.mtu);
-      if (f.loopback) this.loopbacks.add(f.ifindex);
+      if (f.loopback) this.loopbacks.push(f.ifindex);
       for (const text of f.addrs) {
         const a = new IfAddr();
         const [addr, len] = splitPrefix(text);
@@ -380,12 +380,11 @@ export class TableRoutes implements StackRoutes {
   }
 
   isLoopback(ifindex: number): boolean {
-    return this.loopbacks.has(ifindex);
+    return this.loopbacks.indexOf(ifindex) >= 0;
   }
 
   private firstLoopback(): number {
-    for (const i of this.loopbacks) return i;
-    return -1;
+    return this.loopbacks.length > 0 ? this.loopbacks[0] : -1;
   }
 }
 
