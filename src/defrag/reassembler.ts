@@ -24,7 +24,10 @@
  *   payload length fixed. `info` keeps what Linux keeps for re-fragmenting on output (frag_max_size,
  *   the original fragment lengths): see fragmenter.ts.
  * - Memory accounting and limits: queue size + truesize per fragment against the high threshold (no
- *   new fragment is accepted while above it; Linux no longer prunes to the low threshold).
+ *   new fragment is accepted while above it; Linux no longer prunes to the low threshold). The memory
+ *   really held follows the charge: a queue packs its fragments' bytes in arrival order (an 8-byte
+ *   fragment at offset 65000 costs 8 bytes, not 64 KiB), and a freed queue returns its data buffer to a
+ *   bounded set of spares (bytesUsed() measures it).
  * - Timeouts: net.ipv4.ipfrag_time (30 s), net.netfilter.nf_conntrack_frag6_timeout (60 s), counted
  *   from the queue's creation. Expired queues are reported (with their first fragment, if it came) so
  *   the caller can send what Linux sends: ICMPv6 time exceeded for IPv6 (the nf queue does), ICMP only
@@ -241,11 +244,17 @@ class FragQueue {
   lastRun = -1;
   /** end of fragments_tail (the fragment with the highest end), -1 when empty */
   tailEnd = -1;
-  // fragments, sorted by offset
+  // fragments, sorted by offset; pPos: where each one's bytes are in `data`
   pOff = new Int32Array(8);
   pLen = new Int32Array(8);
+  pPos = new Int32Array(8);
   pCount = 0;
-  data: Uint8Array = new Uint8Array(2048);
+  /**
+   * the fragments' bytes, packed in arrival order (data[0, dataLen)): memory follows what was queued
+   * (and charged), not the offsets the fragments claim
+   */
+  data: Uint8Array = NO_DATA;
+  dataLen = 0;
   /** the offset-0 fragment's header: IPv4 header; IPv6 everything up to and including the fragment header */
   hdr: Uint8Array = new Uint8Array(64);
   hdrLen = 0;
@@ -267,10 +276,46 @@ class FragQueue {
     this.lastRun = -1;
     this.tailEnd = -1;
     this.pCount = 0;
+    this.dataLen = 0;
     this.hdrLen = 0;
     this.nhOff = 0;
   }
+
+  /** footprint: bytes held by the queue's growable buffers */
+  footprint(): number {
+    return this.data.length + this.hdr.length + 4 * (this.pOff.length * 3 + this.runStart.length * 2);
+  }
+
+  /**
+   * shrinkIndexes: the header copy and the piece / run arrays back to their initial sizes when a
+   * pathological datagram (thousands of fragments, kilobytes of IPv6 headers) made them grow, so that
+   * a pooled queue reused for a small datagram holds no more than a small one needs
+   */
+  shrinkIndexes(): void {
+    if (this.hdr.length > 256) this.hdr = new Uint8Array(64);
+    if (this.pOff.length > 64) {
+      this.pOff = new Int32Array(8);
+      this.pLen = new Int32Array(8);
+      this.pPos = new Int32Array(8);
+    }
+    if (this.runStart.length > 64) {
+      this.runStart = new Int32Array(8);
+      this.runLen = new Int32Array(8);
+    }
+  }
 }
+
+/** a queue's data buffer before its first fragment (allocated at the first store, to fit it) */
+const NO_DATA = new Uint8Array(0);
+/** smallest data buffer allocated */
+const QUEUE_DATA_MIN = 64;
+/**
+ * bytes of data buffers kept for reuse between datagrams (so that reassembly does not allocate once
+ * warm); buffers beyond it are left to the garbage collector
+ */
+const SPARE_BYTES_MAX = 1024 * 1024;
+/** spare buffers by size: slot k holds buffers of 2^k bytes (64 B .. 128 KiB) */
+const SPARE_SLOTS = 18;
 
 /** ExpiredFragment: what expire() reports for a queue that timed out. */
 export interface ExpiredFragment {
@@ -320,6 +365,9 @@ export class Reassembler {
   private readonly seed: number;
   private nextExpiry = Number.POSITIVE_INFINITY;
   private active = 0;
+  /** data buffers kept for reuse, by size (see SPARE_BYTES_MAX) */
+  private readonly spares: Uint8Array[][] = [];
+  private spareBytes = 0;
   /** IPv4 inet_peer rid counters by source address */
   private readonly peerRid = new Map<number, number>();
 
@@ -334,11 +382,22 @@ export class Reassembler {
     this.truesize = opts.truesize ?? defaultTruesize;
     this.linkHeaderLen = opts.linkHeaderLen ?? 14;
     this.seed = (opts.seed ?? 0x9e3779b9) | 0;
+    for (let k = 0; k < SPARE_SLOTS; k++) this.spares.push([]);
   }
 
   /** queueCount: queues currently waiting. */
   get queueCount(): number {
     return this.active;
+  }
+
+  /**
+   * bytesUsed: bytes held by the queues' buffers (live and pooled) and the output buffer: the memory
+   * reassembly really costs, next to the truesize Linux charges (memV4 / memV6). For measurements.
+   */
+  bytesUsed(): number {
+    let n = this.reassembled.length + this.buckets.byteLength + this.spareBytes;
+    for (const q of this.queues) n += q.footprint();
+    return n;
   }
 
   // ---- IPv4 ---------------------------------------------------------------------------------
@@ -383,6 +442,7 @@ export class Reassembler {
         q.lastRun = -1;
         q.tailEnd = -1;
         q.pCount = 0;
+        q.dataLen = 0;
         q.iif = 0;
         q.ecn = 0;
         q.hdrLen = 0;
@@ -420,7 +480,7 @@ export class Reassembler {
       st.reasmOverlaps++;
       return this.killV4(q, DefragReason.Overlap);
     }
-    this.store(q, offset, b, o + ihl, dataLen);
+    this.store(q, b, o + ihl, dataLen);
     q.iif = iif;
     q.meat += dataLen;
     q.ecn |= ecn;
@@ -465,7 +525,7 @@ export class Reassembler {
     }
     const out = this.outBuffer(total);
     out.set(q.hdr.subarray(0, ihl), 0);
-    out.set(q.data.subarray(0, q.len), ihl);
+    this.copyData(q, out, ihl);
     out[2] = total >>> 8;
     out[3] = total & 0xff;
     out[1] |= ecn;
@@ -605,7 +665,7 @@ export class Reassembler {
       this.lastReason = DefragReason.Overlap;
       return DefragVerdict.Drop;
     }
-    this.store(q, offset, b, o + fh + 8, dataLen);
+    this.store(q, b, o + fh + 8, dataLen);
     q.iif = iif;
     q.meat += dataLen;
     q.ecn |= ecn;
@@ -670,7 +730,7 @@ export class Reassembler {
     out.set(q.hdr.subarray(0, unfrag), 0);
     // the header before the fragment header now names what the fragment header named
     out[q.nhOff] = q.hdr[unfrag];
-    out.set(q.data.subarray(0, q.len), unfrag);
+    this.copyData(q, out, unfrag);
     out[4] = payload >>> 8;
     out[5] = payload & 0xff;
     // traffic class |= ecn (ipv6_change_dsfield(hdr, 0xff, ecn))
@@ -709,7 +769,7 @@ export class Reassembler {
           const dl = q.pLen[0];
           first = new Uint8Array(q.hdrLen + dl);
           first.set(q.hdr.subarray(0, q.hdrLen), 0);
-          first.set(q.data.subarray(0, dl), q.hdrLen);
+          first.set(q.data.subarray(q.pPos[0], q.pPos[0] + dl), q.hdrLen);
         }
         sink({ family: q.family, at: q.expires, user: q.user, iif: q.iif, firstFragment: first });
       }
@@ -830,6 +890,12 @@ export class Reassembler {
     else this.memV6 -= q.mem + IPV6_FRAG_QUEUE_SIZE;
     q.used = false;
     q.mem = 0;
+    // a freed queue keeps no data: its buffer goes back to the spares, sized by what it held, so that
+    // a queue reused for a small datagram (and held open) cannot pin the memory of a large one
+    this.giveSpare(q.data);
+    q.data = NO_DATA;
+    q.dataLen = 0;
+    q.shrinkIndexes();
     this.free.push(idx);
     this.active--;
   }
@@ -899,6 +965,7 @@ export class Reassembler {
     q.runCount++;
   }
 
+  /** addPiece: record a fragment [off, off + len); its bytes go to data[dataLen...] (store, next) */
   private addPiece(q: FragQueue, off: number, len: number): void {
     if (q.pCount === q.pOff.length) {
       const no = new Int32Array(q.pCount * 2);
@@ -907,26 +974,66 @@ export class Reassembler {
       const nl = new Int32Array(q.pCount * 2);
       nl.set(q.pLen);
       q.pLen = nl;
+      const np = new Int32Array(q.pCount * 2);
+      np.set(q.pPos);
+      q.pPos = np;
     }
     let at = q.pCount;
     while (at > 0 && q.pOff[at - 1] > off) at--;
     q.pOff.copyWithin(at + 1, at, q.pCount);
     q.pLen.copyWithin(at + 1, at, q.pCount);
+    q.pPos.copyWithin(at + 1, at, q.pCount);
     q.pOff[at] = off;
     q.pLen[at] = len;
+    q.pPos[at] = q.dataLen;
     q.pCount++;
   }
 
-  private store(q: FragQueue, offset: number, b: Uint8Array, from: number, len: number): void {
-    const need = offset + len;
+  /** store: append a fragment's bytes to the queue's data (the piece addPiece just recorded) */
+  private store(q: FragQueue, b: Uint8Array, from: number, len: number): void {
+    const need = q.dataLen + len;
     if (q.data.length < need) {
-      let n = q.data.length;
+      // grow by powers of two, from the spares when one of the size is there (never more than twice
+      // what the queue holds)
+      let n = Math.max(q.data.length, QUEUE_DATA_MIN);
       while (n < need) n *= 2;
-      const nd = new Uint8Array(n);
-      nd.set(q.data);
+      const nd = this.takeSpare(n);
+      nd.set(q.data.subarray(0, q.dataLen));
+      this.giveSpare(q.data);
       q.data = nd;
     }
-    q.data.set(b.subarray(from, from + len), offset);
+    q.data.set(b.subarray(from, from + len), q.dataLen);
+    q.dataLen = need;
+  }
+
+  /** takeSpare: a buffer of exactly n bytes (a power of two), reused when one is spare */
+  private takeSpare(n: number): Uint8Array {
+    const k = 31 - Math.clz32(n);
+    const slot = k < SPARE_SLOTS ? this.spares[k] : undefined;
+    if (slot !== undefined && slot.length > 0) {
+      this.spareBytes -= n;
+      return slot.pop()!;
+    }
+    return new Uint8Array(n);
+  }
+
+  /** giveSpare: keep a data buffer for reuse, within SPARE_BYTES_MAX */
+  private giveSpare(buf: Uint8Array): void {
+    const n = buf.length;
+    if (n < QUEUE_DATA_MIN || (n & (n - 1)) !== 0 || this.spareBytes + n > SPARE_BYTES_MAX) return;
+    const k = 31 - Math.clz32(n);
+    if (k >= SPARE_SLOTS) return;
+    this.spares[k].push(buf);
+    this.spareBytes += n;
+  }
+
+  /** copyData: the datagram's data, pieces in offset order, into out[at ...] */
+  private copyData(q: FragQueue, out: Uint8Array, at: number): void {
+    const d = q.data;
+    for (let i = 0; i < q.pCount; i++) {
+      const p = q.pPos[i];
+      out.set(d.subarray(p, p + q.pLen[i]), at + q.pOff[i]);
+    }
   }
 
   private saveHeader(q: FragQueue, b: Uint8Array, o: number, len: number): void {
