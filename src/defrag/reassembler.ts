@@ -368,8 +368,13 @@ export class Reassembler {
   /** data buffers kept for reuse, by size (see SPARE_BYTES_MAX) */
   private readonly spares: Uint8Array[][] = [];
   private spareBytes = 0;
-  /** IPv4 inet_peer rid counters by source address */
+  /**
+   * IPv4 inet_peer rid counters by source address, kept while a queue from that source lives (the count
+   * of live queues is peerRefs): only differences between fragments of one queue matter, so a source
+   * with no queue can be forgotten, and a flood from random sources cannot grow the map without bound
+   */
   private readonly peerRid = new Map<number, number>();
+  private readonly peerRefs = new Map<number, number>();
 
   constructor(opts: DefragOptions = {}) {
     this.ipv4HighThresh = opts.ipv4HighThresh ?? 4 * 1024 * 1024;
@@ -388,6 +393,11 @@ export class Reassembler {
   /** queueCount: queues currently waiting. */
   get queueCount(): number {
     return this.active;
+  }
+
+  /** peerCount: IPv4 sources whose fragment counter (inet_peer rid) is kept: those with a live queue. */
+  get peerCount(): number {
+    return this.peerRid.size;
   }
 
   /**
@@ -422,7 +432,11 @@ export class Reassembler {
       return DefragVerdict.Drop;
     }
     let q = this.find(4, pi.src, pi.dst, pi.ipId, pi.proto, user, 0);
-    if (q === null) q = this.create(4, pi.src, pi.dst, pi.ipId, pi.proto, user, 0, now + this.ipv4TimeSec);
+    if (q === null) {
+      q = this.create(4, pi.src, pi.dst, pi.ipId, pi.proto, user, 0, now + this.ipv4TimeSec);
+      const key = pi.src[0];
+      this.peerRefs.set(key, (this.peerRefs.get(key) ?? 0) + 1);
+    }
     // ip_frag_too_far: more than max_dist fragments from this source since this queue's last one
     if (this.ipv4MaxDist > 0) {
       const key = pi.src[0];
@@ -886,8 +900,16 @@ export class Reassembler {
       if (prev < 0) this.buckets[h] = q.next;
       else this.queues[prev].next = q.next;
     }
-    if (q.family === 4) this.memV4 -= q.mem + IPV4_FRAG_QUEUE_SIZE;
-    else this.memV6 -= q.mem + IPV6_FRAG_QUEUE_SIZE;
+    if (q.family === 4) {
+      this.memV4 -= q.mem + IPV4_FRAG_QUEUE_SIZE;
+      const key = q.src[0];
+      const refs = (this.peerRefs.get(key) ?? 1) - 1;
+      if (refs > 0) this.peerRefs.set(key, refs);
+      else {
+        this.peerRefs.delete(key);
+        this.peerRid.delete(key);
+      }
+    } else this.memV6 -= q.mem + IPV6_FRAG_QUEUE_SIZE;
     q.used = false;
     q.mem = 0;
     // a freed queue keeps no data: its buffer goes back to the spares, sized by what it held, so that

@@ -117,3 +117,46 @@ test("queues freed after a large datagram do not pin its buffers when reused and
   assert.equal(r.queueCount, 300);
   assert.ok(r.bytesUsed() < 300 * 4096 + 2 * 1024 * 1024, `held ${r.bytesUsed()} bytes`);
 });
+
+test("IPv4 per-source fragment counters (inet_peer) are kept only while a queue from the source lives", () => {
+  const r = new Reassembler();
+  // 50,000 sources, each sending one complete 2-fragment datagram
+  for (let i = 0; i < 50000; i++) {
+    const p = buildPacket({
+      src: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      dst: "10.200.0.1",
+      id: i & 0xffff,
+      udp: { sport: 1, dport: 2, payload: new Uint8Array(40) },
+    });
+    for (const f of fragment(p, 48)) feed(r, f, 1000 + i * 1e-4);
+  }
+  assert.equal(r.stats.reasmOks, 50000);
+  assert.equal(r.queueCount, 0);
+  assert.equal(r.peerCount, 0, "no queue left, no counter kept");
+  // the max_dist check still sees fragments of other queues from the same source in between
+  const a = fragment(
+    buildPacket({
+      src: "10.9.9.9",
+      dst: "10.200.0.1",
+      id: 1,
+      udp: { sport: 1, dport: 2, payload: new Uint8Array(40) },
+    }),
+    48,
+  );
+  assert.equal(feed(r, a[0]!, 2000), DefragVerdict.Stolen);
+  assert.equal(r.peerCount, 1);
+  for (let k = 0; k < 65; k++) {
+    const other = buildPacket({
+      src: "10.9.9.9",
+      dst: "10.200.0.1",
+      id: 100 + k,
+      mf: true,
+      proto: 17,
+      payload: new Uint8Array(8),
+    });
+    feed(r, other, 2000);
+  }
+  // 65 fragments from the source since a[0]: the queue is restarted, a[1] alone cannot complete it
+  assert.equal(feed(r, a[1]!, 2000), DefragVerdict.Stolen);
+  assert.equal(r.stats.reasmFails, 1);
+});
