@@ -281,20 +281,137 @@ export function goodFlow(): FlowPacket[] {
   // TCP through MASQUERADE (the port is kept: nothing else uses it towards W)
   const cs = 0x10000000;
   const ss = 0x70000000;
-  add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40000, dport: 80, seq: cs, flags: "S", win: 64240, options: { mss: 1460, sackPerm: true, ts: [1, 0], wscale: 7 } } }));
-  add(IF_WAN, buildPacket({ src: W, dst: G, tcp: { sport: 80, dport: 40000, seq: ss, ack: cs + 1, flags: "SA", win: 65160, options: { mss: 1460, sackPerm: true, ts: [9, 1], wscale: 7 } } }));
-  add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40000, dport: 80, seq: cs + 1, ack: ss + 1, flags: ".", win: 502, options: { ts: [2, 9] } } }));
-  add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40000, dport: 80, seq: cs + 1, ack: ss + 1, flags: "PA", win: 502, options: { ts: [3, 9] }, payload: "GET / HTTP/1.0\r\n\r\n" } }));
-  add(IF_WAN, buildPacket({ src: W, dst: G, tcp: { sport: 80, dport: 40000, seq: ss + 1, ack: cs + 19, flags: "PA", win: 509, options: { ts: [10, 3] }, payload: "HTTP/1.0 200 OK\r\n\r\nhello" } }));
-  add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40000, dport: 80, seq: cs + 19, ack: ss + 25, flags: "FA", win: 502, options: { ts: [4, 10] } } }));
-  add(IF_WAN, buildPacket({ src: W, dst: G, tcp: { sport: 80, dport: 40000, seq: ss + 25, ack: cs + 20, flags: "FA", win: 509, options: { ts: [11, 4] } } }));
-  add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40000, dport: 80, seq: cs + 20, ack: ss + 26, flags: ".", win: 502, options: { ts: [5, 11] } } }));
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L,
+      dst: W,
+      tcp: {
+        sport: 40000,
+        dport: 80,
+        seq: cs,
+        flags: "S",
+        win: 64240,
+        options: { mss: 1460, sackPerm: true, ts: [1, 0], wscale: 7 },
+      },
+    }),
+  );
+  add(
+    IF_WAN,
+    buildPacket({
+      src: W,
+      dst: G,
+      tcp: {
+        sport: 80,
+        dport: 40000,
+        seq: ss,
+        ack: cs + 1,
+        flags: "SA",
+        win: 65160,
+        options: { mss: 1460, sackPerm: true, ts: [9, 1], wscale: 7 },
+      },
+    }),
+  );
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L,
+      dst: W,
+      tcp: { sport: 40000, dport: 80, seq: cs + 1, ack: ss + 1, flags: ".", win: 502, options: { ts: [2, 9] } },
+    }),
+  );
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L,
+      dst: W,
+      tcp: {
+        sport: 40000,
+        dport: 80,
+        seq: cs + 1,
+        ack: ss + 1,
+        flags: "PA",
+        win: 502,
+        options: { ts: [3, 9] },
+        payload: "GET / HTTP/1.0\r\n\r\n",
+      },
+    }),
+  );
+  add(
+    IF_WAN,
+    buildPacket({
+      src: W,
+      dst: G,
+      tcp: {
+        sport: 80,
+        dport: 40000,
+        seq: ss + 1,
+        ack: cs + 19,
+        flags: "PA",
+        win: 509,
+        options: { ts: [10, 3] },
+        payload: "HTTP/1.0 200 OK\r\n\r\nhello",
+      },
+    }),
+  );
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L,
+      dst: W,
+      tcp: { sport: 40000, dport: 80, seq: cs + 19, ack: ss + 25, flags: "FA", win: 502, options: { ts: [4, 10] } },
+    }),
+  );
+  add(
+    IF_WAN,
+    buildPacket({
+      src: W,
+      dst: G,
+      tcp: { sport: 80, dport: 40000, seq: ss + 25, ack: cs + 20, flags: "FA", win: 509, options: { ts: [11, 4] } },
+    }),
+  );
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L,
+      dst: W,
+      tcp: { sport: 40000, dport: 80, seq: cs + 20, ack: ss + 26, flags: ".", win: 502, options: { ts: [5, 11] } },
+    }),
+  );
   // a second TCP connection left established
-  add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40001, dport: 443, seq: cs, flags: "S", win: 64240, options: { mss: 1460 } } }));
-  add(IF_WAN, buildPacket({ src: W, dst: G, tcp: { sport: 443, dport: 40001, seq: ss, ack: cs + 1, flags: "SA", win: 65160, options: { mss: 1460 } } }));
-  add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40001, dport: 443, seq: cs + 1, ack: ss + 1, flags: ".", win: 64240 } }));
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L,
+      dst: W,
+      tcp: { sport: 40001, dport: 443, seq: cs, flags: "S", win: 64240, options: { mss: 1460 } },
+    }),
+  );
+  add(
+    IF_WAN,
+    buildPacket({
+      src: W,
+      dst: G,
+      tcp: { sport: 443, dport: 40001, seq: ss, ack: cs + 1, flags: "SA", win: 65160, options: { mss: 1460 } },
+    }),
+  );
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L,
+      dst: W,
+      tcp: { sport: 40001, dport: 443, seq: cs + 1, ack: ss + 1, flags: ".", win: 64240 },
+    }),
+  );
   // an out-of-window segment on it: INVALID, dropped by the filter
-  add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40001, dport: 443, seq: cs + 0x40000000, ack: ss + 1, flags: "PA", win: 64240, payload: "x" } }));
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L,
+      dst: W,
+      tcp: { sport: 40001, dport: 443, seq: cs + 0x40000000, ack: ss + 1, flags: "PA", win: 64240, payload: "x" },
+    }),
+  );
   // UDP out and back, then an ICMP port unreachable about it from the server (RELATED)
   const udp = buildPacket({ src: L, dst: W, udp: { sport: 5000, dport: 53, payload: "query" } });
   add(IF_LAN, udp);
@@ -305,23 +422,80 @@ export function goodFlow(): FlowPacket[] {
   add(IF_LAN, buildPacket({ src: L, dst: W, icmp: { type: 8, code: 0, id: 0x1234, seq: 1, payload: "ping" } }));
   add(IF_WAN, buildPacket({ src: W, dst: G, icmp: { type: 0, code: 0, id: 0x1234, seq: 1, payload: "ping" } }));
   // a fragmented UDP datagram (reassembled for conntrack, sent on in the original fragment sizes)
-  const big = buildPacket({ src: L, dst: W, id: 0x4242, udp: { sport: 5001, dport: 9000, payload: new Uint8Array(2800).fill(0x5a) } });
+  const big = buildPacket({
+    src: L,
+    dst: W,
+    id: 0x4242,
+    udp: { sport: 5001, dport: 9000, payload: new Uint8Array(2800).fill(0x5a) },
+  });
   for (const f of fragment(big, 1200)) add(IF_LAN, f);
   // DNAT port forward from the wan host to 10.77.1.10:80
   add(IF_WAN, buildPacket({ src: W, dst: G, tcp: { sport: 41000, dport: 8080, seq: 5, flags: "S", win: 1000 } }));
-  add(IF_LAN, buildPacket({ src: "10.77.1.10", dst: W, tcp: { sport: 80, dport: 41000, seq: 900, ack: 6, flags: "SA", win: 1000 } }));
+  add(
+    IF_LAN,
+    buildPacket({
+      src: "10.77.1.10",
+      dst: W,
+      tcp: { sport: 80, dport: 41000, seq: 900, ack: 6, flags: "SA", win: 1000 },
+    }),
+  );
   // for the gateway itself: ssh (accepted), telnet (REJECT tcp-reset), UDP (REJECT port unreachable)
-  add(IF_LAN, buildPacket({ src: L, dst: "10.77.1.1", tcp: { sport: 40100, dport: 22, seq: 77, flags: "S", win: 1000 } }));
-  add(IF_LAN, buildPacket({ src: L, dst: "10.77.1.1", tcp: { sport: 40101, dport: 23, seq: 78, flags: "S", win: 1000 } }));
+  add(
+    IF_LAN,
+    buildPacket({ src: L, dst: "10.77.1.1", tcp: { sport: 40100, dport: 22, seq: 77, flags: "S", win: 1000 } }),
+  );
+  add(
+    IF_LAN,
+    buildPacket({ src: L, dst: "10.77.1.1", tcp: { sport: 40101, dport: 23, seq: 78, flags: "S", win: 1000 } }),
+  );
   add(IF_LAN, buildPacket({ src: L, dst: "10.77.1.1", udp: { sport: 40102, dport: 161, payload: "snmp" } }));
   // forwarded but REJECTed (tcp 25), and a TTL that runs out
   add(IF_LAN, buildPacket({ src: L, dst: W, tcp: { sport: 40200, dport: 25, seq: 1, flags: "S", win: 1000 } }));
   add(IF_LAN, buildPacket({ src: L, dst: W, ttl: 1, udp: { sport: 40300, dport: 33434, payload: "trace" } }));
   // IPv6: TCP through MASQUERADE, echo, a DNAT
-  add(IF_LAN, buildPacket({ src: L6, dst: W6, tcp: { sport: 40000, dport: 80, seq: cs, flags: "S", win: 64800, options: { mss: 1440, wscale: 7, sackPerm: true } } }));
-  add(IF_WAN, buildPacket({ src: W6, dst: G6, tcp: { sport: 80, dport: 40000, seq: ss, ack: cs + 1, flags: "SA", win: 64800, options: { mss: 1440, wscale: 7, sackPerm: true } } }));
-  add(IF_LAN, buildPacket({ src: L6, dst: W6, tcp: { sport: 40000, dport: 80, seq: cs + 1, ack: ss + 1, flags: "PA", win: 507, payload: "hello v6" } }));
-  add(IF_WAN, buildPacket({ src: W6, dst: G6, tcp: { sport: 80, dport: 40000, seq: ss + 1, ack: cs + 9, flags: ".", win: 507 } }));
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L6,
+      dst: W6,
+      tcp: {
+        sport: 40000,
+        dport: 80,
+        seq: cs,
+        flags: "S",
+        win: 64800,
+        options: { mss: 1440, wscale: 7, sackPerm: true },
+      },
+    }),
+  );
+  add(
+    IF_WAN,
+    buildPacket({
+      src: W6,
+      dst: G6,
+      tcp: {
+        sport: 80,
+        dport: 40000,
+        seq: ss,
+        ack: cs + 1,
+        flags: "SA",
+        win: 64800,
+        options: { mss: 1440, wscale: 7, sackPerm: true },
+      },
+    }),
+  );
+  add(
+    IF_LAN,
+    buildPacket({
+      src: L6,
+      dst: W6,
+      tcp: { sport: 40000, dport: 80, seq: cs + 1, ack: ss + 1, flags: "PA", win: 507, payload: "hello v6" },
+    }),
+  );
+  add(
+    IF_WAN,
+    buildPacket({ src: W6, dst: G6, tcp: { sport: 80, dport: 40000, seq: ss + 1, ack: cs + 9, flags: ".", win: 507 } }),
+  );
   add(IF_LAN, buildPacket({ src: L6, dst: W6, icmp6: { type: 128, code: 0, id: 0x77, seq: 1, payload: "ping6" } }));
   add(IF_WAN, buildPacket({ src: W6, dst: G6, icmp6: { type: 129, code: 0, id: 0x77, seq: 1, payload: "ping6" } }));
   add(IF_WAN, buildPacket({ src: W6, dst: G6, tcp: { sport: 41000, dport: 8080, seq: 5, flags: "S", win: 1000 } }));

@@ -187,7 +187,15 @@ export function template(t: number, a: readonly number[]): Emitted[] {
         bytes: buildPacket({
           src: lan,
           dst: wan,
-          tcp: { sport: fl.sport, dport: fl.dport, seq: s0 + (x(3) % 70000) + 1, ack: s1 + 1, flags: "PA", win: 65535, payload: "data" },
+          tcp: {
+            sport: fl.sport,
+            dport: fl.dport,
+            seq: s0 + (x(3) % 70000) + 1,
+            ack: s1 + 1,
+            flags: "PA",
+            win: 65535,
+            payload: "data",
+          },
         }),
       });
       return out;
@@ -213,9 +221,17 @@ export function template(t: number, a: readonly number[]): Emitted[] {
     }
     case 4: {
       const dir = x(2) & 1;
-      const type = v6 ? pick([128, 129, 128, 133, 134, 135, 136, 130, 143, x(9) & 0xff], x(8)) : pick([8, 0, 8, 13, 14, 15, 17, x(9) & 0xff], x(8));
+      const type = v6
+        ? pick([128, 129, 128, 133, 134, 135, 136, 130, 143, x(9) & 0xff], x(8))
+        : pick([8, 0, 8, 13, 14, 15, 17, x(9) & 0xff], x(8));
       const spec: PacketSpec = { src: dir === 0 ? lan : wan, dst: dir === 0 ? wan : gwWan };
-      const icmp = { type, code: x(10) & 0xff, id: x(3) & 0xffff, seq: x(4) & 0xffff, payload: payload.subarray(0, 200) };
+      const icmp = {
+        type,
+        code: x(10) & 0xff,
+        id: x(3) & 0xffff,
+        seq: x(4) & 0xffff,
+        payload: payload.subarray(0, 200),
+      };
       if (v6) spec.icmp6 = icmp;
       else spec.icmp = icmp;
       return [{ ifindex: dir === 0 ? IF_LAN : IF_WAN, bytes: buildPacket(spec) }];
@@ -228,7 +244,10 @@ export function template(t: number, a: readonly number[]): Emitted[] {
       for (let i = 0; i < n; i++) {
         switch ((kinds >>> (i * 3)) & 7) {
           case 0:
-            ext.push({ type: "hop", options: pick([[], [1, 0], [0xc2, 4, 0, 0, 0xff, 0xff], [5, 2, 0, 0], [0x3e, 1, 0]], x(4) + i) });
+            ext.push({
+              type: "hop",
+              options: pick([[], [1, 0], [0xc2, 4, 0, 0, 0xff, 0xff], [5, 2, 0, 0], [0x3e, 1, 0]], x(4) + i),
+            });
             break;
           case 1:
             ext.push({ type: "dst", options: pick([[], [0xc9, 0], [0x80 + (x(5) & 0x3f), 2, 1, 2]], x(4) + i) });
@@ -243,7 +262,11 @@ export function template(t: number, a: readonly number[]): Emitted[] {
             ext.push({ type: "ah", spi: x(9), icvLen: pick([12, 16, 0, 4], x(10)) });
             break;
           default:
-            ext.push({ type: "raw", proto: pick([0, 43, 44, 60, 51, 135, 139, 140, 253, 59], x(10) + i), body: [0, 0, 0, 0, 0, 0] });
+            ext.push({
+              type: "raw",
+              proto: pick([0, 43, 44, 60, 51, 135, 139, 140, 253, 59], x(10) + i),
+              body: [0, 0, 0, 0, 0, 0],
+            });
         }
       }
       const spec: PacketSpec = { src: fl.lan6, dst: fl.wan6, ext };
@@ -271,7 +294,8 @@ export function template(t: number, a: readonly number[]): Emitted[] {
       const dst = v6 ? pick(ODD6.concat([gwLan, gwWan]), x(3)) : pick(ODD4.concat([gwLan, gwWan]), x(3));
       const spec: PacketSpec = { src, dst, ttl: pick([64, 1, 255], x(7)) };
       const k = x(4) % 3;
-      if (k === 0) spec.tcp = { sport: fl.sport, dport: pick([22, 23, 80, 3129], x(8)), flags: x(9) & 0xff, seq: x(10) };
+      if (k === 0)
+        spec.tcp = { sport: fl.sport, dport: pick([22, 23, 80, 3129], x(8)), flags: x(9) & 0xff, seq: x(10) };
       else if (k === 1) spec.udp = { sport: fl.sport, dport: pick([53, 67, 161, 9999, 9998], x(8)), payload: "u" };
       else if (v6) spec.icmp6 = { type: pick([128, 133, 135, 1, 2], x(8)), id: 1 };
       else spec.icmp = { type: pick([8, 3, 11, 13, 5], x(8)), id: 1 };
@@ -317,7 +341,12 @@ export function template(t: number, a: readonly number[]): Emitted[] {
       return [
         {
           ifindex: IF_LAN,
-          bytes: buildPacket({ src: fl.lan4, dst: fl.wan4, ipOptions: opts, tcp: { sport: fl.sport, dport: fl.dport, flags: "S" } }),
+          bytes: buildPacket({
+            src: fl.lan4,
+            dst: fl.wan4,
+            ipOptions: opts,
+            tcp: { sport: fl.sport, dport: fl.dport, flags: "S" },
+          }),
         },
       ];
     }
@@ -358,7 +387,11 @@ function icmpError(kind: number, a: readonly number[], fl: Flow, v6: boolean): E
     ifindex = IF_WAN;
   } else {
     // an error quoting an error quoting the flow's packet (Linux looks one level deep only)
-    const deepest = buildPacket({ src: gwWan, dst: v6 ? fl.wan6 : fl.wan4, udp: { sport: fl.sport, dport: fl.dport, payload: "d" } });
+    const deepest = buildPacket({
+      src: gwWan,
+      dst: v6 ? fl.wan6 : fl.wan4,
+      udp: { sport: fl.sport, dport: fl.dport, payload: "d" },
+    });
     const mid: PacketSpec = { src: v6 ? fl.wan6 : fl.wan4, dst: gwWan };
     if (v6) mid.icmp6 = { type: 1, code: 4, embed: deepest };
     else mid.icmp = { type: 3, code: 3, embed: deepest };
@@ -396,7 +429,7 @@ export interface PacketOp {
   iface: number;
   /** PACKET_* type (0 host, 1 broadcast, 2 multicast, 3 other host) */
   pktType: number;
-  /** milliseconds since the previous op */
+  /** milliseconds since the previous op (negative: time goes back) */
   gapMs: number;
   src: Source;
   muts: Mutation[];
@@ -493,7 +526,8 @@ export function mutate(b: Uint8Array, mu: Mutation): Uint8Array {
           if (ver === 4) b[0] = 0x40 | (mu.v & 15);
           break;
         case 2:
-          if (pi.proto === 17 || pi.proto === 136) put16(b, pi.l4Off + 4, lengthValue(mu.v, (b[pi.l4Off + 4] << 8) | b[pi.l4Off + 5]));
+          if (pi.proto === 17 || pi.proto === 136)
+            put16(b, pi.l4Off + 4, lengthValue(mu.v, (b[pi.l4Off + 4] << 8) | b[pi.l4Off + 5]));
           break;
         case 3:
           if (pi.proto === 6 && pi.l4Off + 12 < n) b[pi.l4Off + 12] = ((mu.v & 15) << 4) | (b[pi.l4Off + 12] & 15);
@@ -637,7 +671,8 @@ export function hostileFragments(p: Uint8Array, args: readonly number[]): Uint8A
     case 7: {
       // a non-last fragment whose length is not a multiple of 8, or a zero-length one
       const f = frags[k]!;
-      const cut = x(4) & 1 ? f.slice(0, f.length - 3) : f.slice(0, (f[0] >> 4 === 4 ? (f[0] & 15) << 2 : v6FragHeader(f) + 8));
+      const cut =
+        x(4) & 1 ? f.slice(0, f.length - 3) : f.slice(0, f[0] >> 4 === 4 ? (f[0] & 15) << 2 : v6FragHeader(f) + 8);
       if (cut[0] >> 4 === 4) put16(cut, 2, cut.length);
       else put16(cut, 4, cut.length - 40);
       setFragOffset(cut, fragOffsetOf(cut), true);
@@ -691,13 +726,13 @@ function emitSource(src: Source, reals: RealPacket[]): Emitted[] {
   }
 }
 
-/** materialize: the packets a list of ops stands for, times relative to the first (at most 90 s). */
+/** materialize: the packets a list of ops stands for, times relative to the first (within ±90 s). */
 export function materialize(ops: readonly PacketOp[]): FuzzPacket[] {
   const reals = realPackets();
   const out: FuzzPacket[] = [];
   let t = 0;
   for (const op of ops) {
-    t = Math.min(90, t + op.gapMs / 1000);
+    t = Math.max(-90, Math.min(90, t + op.gapMs / 1000));
     let base: Emitted[];
     try {
       base = emitSource(op.src, reals);
@@ -722,11 +757,18 @@ export function materialize(ops: readonly PacketOp[]): FuzzPacket[] {
 
 // ---- fast-check arbitraries ----------------------------------------------------------------------------
 
-const bytesArb = (max: number): fc.Arbitrary<number[]> => fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: max });
+const bytesArb = (max: number): fc.Arbitrary<number[]> =>
+  fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: max });
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  { arbitrary: fc.record({ m: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }), weight: 4 },
-  { arbitrary: fc.record({ m: fc.constant("set" as const), at: fc.nat(), v: fc.integer({ min: 0, max: 255 }) }), weight: 2 },
+  {
+    arbitrary: fc.record({ m: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+    weight: 4,
+  },
+  {
+    arbitrary: fc.record({ m: fc.constant("set" as const), at: fc.nat(), v: fc.integer({ min: 0, max: 255 }) }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ m: fc.constant("cut" as const), len: fc.nat() }), weight: 2 },
   { arbitrary: fc.record({ m: fc.constant("grow" as const), bytes: bytesArb(64) }), weight: 1 },
   { arbitrary: fc.record({ m: fc.constant("lie" as const), field: fc.nat(), v: fc.nat() }), weight: 4 },
@@ -750,10 +792,22 @@ export const sourceArb: fc.Arbitrary<Source> = fc.oneof(
 
 export const opArb: fc.Arbitrary<PacketOp> = fc.record({
   iface: fc.oneof({ arbitrary: fc.constant(0), weight: 8 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 1 }),
-  pktType: fc.oneof({ arbitrary: fc.constant(0), weight: 12 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 1 }),
-  gapMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 5000 })),
+  pktType: fc.oneof(
+    { arbitrary: fc.constant(0), weight: 12 },
+    { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 1 },
+  ),
+  // time mostly goes forward; now and then it jumps back, as out-of-order captures make it
+  gapMs: fc.oneof(
+    { arbitrary: fc.constant(0), weight: 3 },
+    { arbitrary: fc.integer({ min: 0, max: 50 }), weight: 3 },
+    { arbitrary: fc.integer({ min: 0, max: 5000 }), weight: 3 },
+    { arbitrary: fc.integer({ min: -5000, max: 0 }), weight: 1 },
+  ),
   src: sourceArb,
-  muts: fc.oneof({ arbitrary: fc.constant<Mutation[]>([]), weight: 2 }, { arbitrary: fc.array(mutationArb, { maxLength: 4 }), weight: 3 }),
+  muts: fc.oneof(
+    { arbitrary: fc.constant<Mutation[]>([]), weight: 2 },
+    { arbitrary: fc.array(mutationArb, { maxLength: 4 }), weight: 3 },
+  ),
   fix: fc.boolean(),
   frag: fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.constant(1), weight: 1 }),
   fragArgs: fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),

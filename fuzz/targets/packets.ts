@@ -10,14 +10,7 @@
  *   the same bytes out of the same interfaces at the same times, the same conntrack entries.
  */
 import { readFileSync } from "node:fs";
-import {
-  buildFuzzGateway,
-  checkSurvives,
-  FUZZ_START,
-  fateSummary,
-  fateTotal,
-  IFACE_NAMES,
-} from "../lib/gateway.js";
+import { buildFuzzGateway, checkSurvives, FUZZ_START, fateSummary, fateTotal, IFACE_NAMES } from "../lib/gateway.js";
 import { caseArb, type FuzzPacket, materialize, type PacketOp } from "../lib/packets.js";
 import { describeError, type FuzzTarget, hex, unhex } from "../lib/target.js";
 

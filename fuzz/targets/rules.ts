@@ -22,7 +22,15 @@ import fc from "fast-check";
 import { isInputError } from "../../src/core/errors.js";
 import { loadRuleset } from "../../src/rules/ruleset.js";
 import { TABLE_NAMES } from "../../src/rules/tables.js";
-import { buildFuzzGateway, FUZZ_START, fateTotal, GOOD_FLOW_START, goodFlow, RULES_V4, RULES_V6 } from "../lib/gateway.js";
+import {
+  buildFuzzGateway,
+  FUZZ_START,
+  fateTotal,
+  GOOD_FLOW_START,
+  goodFlow,
+  RULES_V4,
+  RULES_V6,
+} from "../lib/gateway.js";
 import { caseArb, type FuzzPacket, materialize, REPO } from "../lib/packets.js";
 import { describeError, type FuzzTarget } from "../lib/target.js";
 
@@ -41,7 +49,11 @@ export function rulesSources(): RulesSource[] {
   const add = (dir: string, f: string, family: 4 | 6): void => {
     out.push({ name: `${dir}/${f}`, family, text: readFileSync(join(REPO, dir, f), "utf8") });
   };
-  for (const dir of ["test/fixtures/rulesets/real", "test/fixtures/rulesets/oracle/cases", "test/fixtures/rulesets/oracle/bad"]) {
+  for (const dir of [
+    "test/fixtures/rulesets/real",
+    "test/fixtures/rulesets/oracle/cases",
+    "test/fixtures/rulesets/oracle/bad",
+  ]) {
     for (const f of readdirSync(join(REPO, dir)).sort()) {
       if (/\.(save|loadable|restore|rules)$/.test(f)) add(dir, f, 4);
       else if (f.endsWith(".rules6")) add(dir, f, 6);
@@ -350,7 +362,8 @@ export function checkRuleset(text: string, family: 4 | 6): string | null {
   try {
     const again = loadRuleset(saved, { file: "saved.rules", family });
     const resaved = again.save({ counters: true });
-    if (resaved !== saved) return `save -> load -> save changes the text:\n--- first save\n${saved}--- second save\n${resaved}`;
+    if (resaved !== saved)
+      return `save -> load -> save changes the text:\n--- first save\n${saved}--- second save\n${resaved}`;
   } catch (e) {
     return `the save output of a loaded ruleset does not load again: ${(e as Error).message}\n--- saved text\n${saved}`;
   }
@@ -359,7 +372,11 @@ export function checkRuleset(text: string, family: 4 | 6): string | null {
     rules6: family === 6 ? text : RULES_V6,
   });
   sink.keep = false;
-  const send = (p: { ifindex: number; bytes: Uint8Array; pktType?: number }, now: number, what: string): string | null => {
+  const send = (
+    p: { ifindex: number; bytes: Uint8Array; pktType?: number },
+    now: number,
+    what: string,
+  ): string | null => {
     const before = fateTotal(gw);
     const copy = p.bytes.slice();
     try {
@@ -400,10 +417,16 @@ export const rulesMutationArb: fc.Arbitrary<RulesMutation> = fc.oneof(
   { arbitrary: fc.record({ m: fc.constant("delLine" as const), at: fc.nat() }), weight: 2 },
   { arbitrary: fc.record({ m: fc.constant("dupLine" as const), at: fc.nat(), to: fc.nat() }), weight: 1 },
   { arbitrary: fc.record({ m: fc.constant("swapLines" as const), a: fc.nat(), b: fc.nat() }), weight: 1 },
-  { arbitrary: fc.record({ m: fc.constant("splice" as const), src: fc.nat(), line: fc.nat(), to: fc.nat() }), weight: 2 },
+  {
+    arbitrary: fc.record({ m: fc.constant("splice" as const), src: fc.nat(), line: fc.nat(), to: fc.nat() }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ m: fc.constant("word" as const), line: fc.nat(), w: fc.nat(), word: fc.nat() }), weight: 6 },
   { arbitrary: fc.record({ m: fc.constant("delWord" as const), line: fc.nat(), w: fc.nat() }), weight: 3 },
-  { arbitrary: fc.record({ m: fc.constant("insWord" as const), line: fc.nat(), w: fc.nat(), word: fc.nat() }), weight: 3 },
+  {
+    arbitrary: fc.record({ m: fc.constant("insWord" as const), line: fc.nat(), w: fc.nat(), word: fc.nat() }),
+    weight: 3,
+  },
   { arbitrary: fc.record({ m: fc.constant("text" as const), at: fc.nat(), s: anyText }), weight: 2 },
   { arbitrary: fc.record({ m: fc.constant("byte" as const), at: fc.nat(), v: fc.nat({ max: 255 }) }), weight: 1 },
   { arbitrary: fc.record({ m: fc.constant("cut" as const), at: fc.nat() }), weight: 1 },
