@@ -971,6 +971,24 @@ export class Conntrack implements CtView {
     const store = this.storeOf(ct);
     return (store.rec[(ct & 0xffffff) * store.stride + store.common + W_META] & META_STATE_MASK) >>> META_STATE_SHIFT;
   }
+  /**
+   * setClosing: Linux nf_ct_set_closing (REJECT --reject-with tcp-reset does it to the connection it
+   * answers): a confirmed TCP entry moves to CLOSE with the CLOSE timeout, unless it is CLOSE already or
+   * its timeout is fixed. `now` is seconds.
+   */
+  setClosing(ct: number, now: number): void {
+    if (ct < 0 || this.l4proto(ct) !== IPPROTO.TCP || !this.isConfirmed(ct)) return;
+    const store = this.storeOf(ct);
+    const r = store.rec;
+    const cb = (ct & 0xffffff) * store.stride + store.common;
+    const meta = r[cb + W_META];
+    const old = (meta & META_STATE_MASK) >>> META_STATE_SHIFT;
+    r[cb + W_META] = (meta & ~META_STATE_MASK) | (TcpCtState.Close << META_STATE_SHIFT);
+    if (old === TcpCtState.Close || (meta & IPS.FIXED_TIMEOUT) !== 0) return;
+    r[cb + W_EXPIRY] = (toTicks(now) + this.cfg.tcpTimeouts[TcpCtState.Close]) | 0;
+    this.eventProtoinfo(r, cb);
+  }
+
   /** l4State: the protocol state (TcpCtState, SctpCtState) of any entry */
   l4State(ct: number): number {
     const store = this.storeOf(ct);

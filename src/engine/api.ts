@@ -188,6 +188,7 @@ function routesFromSpecs(specs: RouteSpec[]): { v4: NetRoute[]; v6: NetRoute[] }
       prefsrc: null,
       metric: r.metric ?? 0,
       mtu: r.mtu ?? 0,
+      hopLimit: 0,
     };
     (family === 4 ? v4 : v6).push(route);
   });

@@ -18,10 +18,13 @@ import { ADDRTYPE, type AddrTypeView } from "../rules/env.js";
 import { emptyRuleset, loadRuleset, type Ruleset } from "../rules/ruleset.js";
 import type { RuleTracer } from "../rules/table.js";
 import { RuleEnv } from "../rules/types.js";
+import { stackConfigFromSysctls } from "../stack/config.js";
+import { Stack } from "../stack/stack.js";
 import { DstClass, Fib } from "./fib.js";
-import { Gateway, type StackPort } from "./gateway.js";
+import { Gateway } from "./gateway.js";
 import { type NetIface, type NetRoute, RouteType } from "./netconf.js";
 import type { GatewaySink, RulesPort } from "./ports.js";
+import { FibRoutes } from "./stack-routes.js";
 import { type Sysctls, sysctlInt } from "./sysctl.js";
 import { type PacketTrace, PathTracer } from "./trace.js";
 
@@ -224,14 +227,6 @@ export function rulesetNeedsConntrack(rs: Ruleset): boolean {
   return false;
 }
 
-/** A stack that answers nothing (until src/stack is wired). */
-const SILENT_STACK: StackPort = {
-  answer: () => 0,
-  icmpError: () => 0,
-  reject: () => 0,
-  attachToCt: false,
-};
-
 export function buildGateway(cfg: GatewayConfig): GatewayInstance {
   const sysctl = cfg.sysctl ?? new Map<string, string>();
   const fileGiven = cfg.sysctl !== null;
@@ -245,6 +240,11 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
   conntrack.setCapacityHook(() => nat.ensureCapacity(2 * Math.max(conntrack.capacity(4), conntrack.capacity(6))));
   nat.ensureCapacity(2 * Math.max(conntrack.capacity(4), conntrack.capacity(6)));
   const natIfaces = natInterfaces(cfg.ifaces);
+  const routes = new FibRoutes(fib, natIfaces);
+  const stackConfig = stackConfigFromSysctls(sysctl);
+  stackConfig.ipIdSeed = (cfg.seed * 7919 + 1) & 0xffff;
+  stackConfig.flowLabelSeed = (cfg.seed * 0x9e3779b1) | 0;
+  const stack = new Stack(stackConfig, routes);
   const ifaceNames = new IfaceNames(cfg.ifaces);
 
   let gateway: Gateway | null = null;
@@ -271,7 +271,8 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
     nat,
     rules4: port(rules4),
     rules6: port(rules6),
-    stack: SILENT_STACK,
+    stack,
+    routes,
     sink: cfg.sink,
     options: {
       reassembler: new Reassembler({

@@ -171,7 +171,18 @@ function connectedRoute(
 ): NetRoute {
   const dst = new Int32Array(4);
   dst[0] = dst4;
-  return { family, type: RouteType.Unicast, dst, prefixLen, gateway: null, dev, prefsrc, metric: 0, mtu: 0 };
+  return {
+    family,
+    type: RouteType.Unicast,
+    dst,
+    prefixLen,
+    gateway: null,
+    dev,
+    prefsrc,
+    metric: 0,
+    mtu: 0,
+    hopLimit: 0,
+  };
 }
 
 function sortRoutes(rs: NetRoute[]): NetRoute[] {

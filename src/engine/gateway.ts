@@ -21,6 +21,15 @@ import { HOOK_NAMES, Hook, Verdict } from "../core/netfilter.js";
 import { PacketType, Skb } from "../core/skb.js";
 import { Fragmenter, FragOutput, ipv4ExceedsMtu, ipv6PktTooBig } from "../defrag/fragmenter.js";
 import { DefragUser, DefragVerdict, type ExpiredFragment, FragInfo, type Reassembler } from "../defrag/reassembler.js";
+import {
+  Ipv4RxOptions,
+  ipv4ForwardOptions,
+  ipv4OptionsReceive,
+  OPTIONS_DROP,
+  OPTIONS_OK,
+} from "../stack/ipv4-options.js";
+import { StackRoute, type StackRoutes } from "../stack/routes.js";
+import { relatedCtInfo, StackIcmpKind } from "../stack/stack.js";
 import { verifyIpv4HeaderChecksum } from "../wire/checksum.js";
 import { WireStatus } from "../wire/packet-info.js";
 import { ipv6RcvAddrOk, parsePacket } from "../wire/parse.js";
@@ -30,25 +39,21 @@ import type { ConntrackPort, GatewaySink, NatPort, RulesPort } from "./ports.js"
 import { Table } from "./ports.js";
 import { Fate, GatewayStats } from "./stats.js";
 
-/** ICMP error kinds the forwarding path asks the stack for. */
-export const IcmpKind = {
-  TimeExceeded: 0,
-  FragNeeded: 1,
-  NetUnreachable: 2,
-  HostUnreachable: 3,
-  AdminProhibited: 4,
-} as const;
+/** ICMP error kinds the forwarding path asks the stack for (the stack's own numbering). */
+export const IcmpKind = StackIcmpKind;
 
-/** StackPort: the packets the gateway makes of its own (src/stack), written into `out`. */
+/** StackPort: the packets the gateway makes of its own (src/stack's Stack), written into `out`. */
 export interface StackPort {
   /** the local stack's answer to a delivered packet (RST, port/protocol unreachable, echo reply); length or 0 */
   answer(skb: Skb, out: Uint8Array): number;
-  /** an ICMP / ICMPv6 error about the packet (IcmpKind, with the MTU for FragNeeded); length or 0 (suppressed) */
-  icmpError(skb: Skb, kind: number, mtu: number, out: Uint8Array): number;
+  /** an ICMP / ICMPv6 error about the packet (IcmpKind; info: the MTU, or the parameter-problem pointer); length or 0 */
+  icmpError(skb: Skb, kind: number, info: number, out: Uint8Array): number;
   /** REJECT's reply (RejectWith type); length or 0 */
   reject(skb: Skb, withType: number, out: Uint8Array): number;
-  /** whether the last built reply must be attached to the offending packet's connection (nf_ct_attach) */
+  /** the last built reply must be attached to the offending packet's connection (nf_ct_attach) */
   readonly attachToCt: boolean;
+  /** the last built reply (REJECT tcp-reset) closes the offending packet's TCP connection (nf_ct_set_closing) */
+  readonly setClosing: boolean;
 }
 
 /** Observer of a packet's path (tracing). All methods optional in effect: null tracer costs nothing. */
@@ -117,6 +122,10 @@ export class Gateway {
   private fragId: number;
   private readonly fragSink: (buf: Uint8Array, off: number, len: number) => void;
   private readonly onExpired: (e: ExpiredFragment) => void;
+  /** IPv4 options of the current packet (record route / timestamp entries to fill on forwarding) */
+  private readonly rxOpts: Ipv4RxOptions = new Ipv4RxOptions();
+  private readonly routes: StackRoutes;
+  private readonly scratchRoute: StackRoute = new StackRoute();
 
   constructor(parts: {
     fib: Fib;
@@ -126,6 +135,8 @@ export class Gateway {
     rules6: RulesPort;
     stack: StackPort;
     sink: GatewaySink;
+    /** source addresses and output routes (for IPv4 options) */
+    routes: StackRoutes;
     options: GatewayOptions;
   }) {
     this.fib = parts.fib;
@@ -136,6 +147,7 @@ export class Gateway {
     this.stack = parts.stack;
     this.sink = parts.sink;
     this.opts = parts.options;
+    this.routes = parts.routes;
     const slots = parts.options.pendingSlots ?? 8;
     this.pending = [];
     for (let i = 0; i < slots; i++) this.pending.push(new Pending());
@@ -248,6 +260,8 @@ export class Gateway {
       return;
     }
     const cls = pi.family === 4 ? this.fib.classify4(pi.dst[0]) : this.fib.classify6(pi.dst);
+    this.rxOpts.reset();
+    if (pi.family === 4 && pi.ipHeaderLen > 20 && !this.ipRcvOptions(skb, cls)) return;
     switch (cls) {
       case DstClass.Local:
       case DstClass.Broadcast:
@@ -294,6 +308,23 @@ export class Gateway {
   /** a reassembly queue timed out (the ICMP time exceeded Linux sends then is the stack's) */
   private fragmentsExpired(_e: ExpiredFragment): void {
     // TODO(#3): ICMPv6 time exceeded (fragment reassembly) quoting the first fragment
+  }
+
+  /**
+   * ip_rcv_options, after routing: bad options get an ICMP parameter problem; record-route and timestamp
+   * entries are filled; a source route is dropped (accept_source_route off). False when the packet ends here.
+   */
+  private ipRcvOptions(skb: Skb, cls: number): boolean {
+    const pi = skb.pi;
+    // fib_compute_spec_dst: the destination itself for local unicast, else our address towards the sender
+    let specDst = pi.dst[0];
+    if (cls !== DstClass.Local)
+      specDst = this.routes.route4(pi.src[0], this.scratchRoute) ? this.scratchRoute.src[0] : 0;
+    const r = ipv4OptionsReceive(pi, specDst, skb.now, this.routes, this.rxOpts);
+    if (r === OPTIONS_OK) return true;
+    if (r === OPTIONS_DROP) this.drop(skb, Fate.Martian);
+    else this.icmpAndDrop(skb, IcmpKind.ParamProblem, r, Fate.BadHeader);
+    return false;
   }
 
   private prerouting(skb: Skb): number {
@@ -438,6 +469,10 @@ export class Gateway {
       this.hookDrop(skb, v);
       return;
     }
+    // ip_forward_finish -> ip_forward_options
+    if (v4 && pi.ipHeaderLen > 20 && this.routes.route4(pi.dst[0], this.scratchRoute)) {
+      ipv4ForwardOptions(pi, this.rxOpts, this.scratchRoute.src[0]);
+    }
     this.postrouting(skb, Fate.Forwarded);
   }
 
@@ -537,7 +572,7 @@ export class Gateway {
     const p = this.reserve(skb.now);
     if (p === null) return;
     p.len = this.stack.answer(skb, p.buf);
-    if (p.len === 0) this.unreserve();
+    this.built(p, skb);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -548,7 +583,7 @@ export class Gateway {
     const p = this.reserve(skb.now);
     if (p !== null) {
       p.len = this.stack.icmpError(skb, kind, mtu, p.buf);
-      if (p.len === 0) this.unreserve();
+      this.built(p, skb);
     }
     this.drop(skb, fate);
   }
@@ -558,14 +593,25 @@ export class Gateway {
     const p = this.reserve(skb.now);
     if (p === null) return;
     p.len = this.stack.reject(skb, withType, p.buf);
+    if (this.built(p, skb) && this.stack.setClosing && skb.ct >= 0) this.ct.setClosing(skb.ct, skb.now);
+  }
+
+  /**
+   * A packet was built into a queued slot: give the slot back if nothing was built; otherwise attach it
+   * to the offending packet's connection when Linux does (nf_ct_attach: ICMP errors via icmp_glue_bits,
+   * REJECT's RST), as RELATED in the other direction. The connection may be an unconfirmed one that dies
+   * with the offending packet: its entry stays readable until the slot is reused (conntrack quarantine).
+   */
+  private built(p: Pending, skb: Skb): boolean {
     if (p.len === 0) {
       this.unreserve();
-      return;
+      return false;
     }
-    if (this.stack.attachToCt) {
+    if (this.stack.attachToCt && skb.ct >= 0) {
       p.ct = skb.ct;
-      p.ctInfo = skb.ctInfo;
+      p.ctInfo = relatedCtInfo(skb.ctInfo);
     }
+    return true;
   }
 
   private reserve(now: number): Pending | null {

@@ -81,6 +81,8 @@ export interface NetRoute {
   metric: number;
   /** route MTU (`mtu` metric), 0 when not set */
   mtu: number;
+  /** route hop limit (`hoplimit` metric), 0 when not set */
+  hopLimit: number;
 }
 
 type Json = unknown;
@@ -240,10 +242,12 @@ export function parseIpRouteJson(text: string, family: 4 | 6, file = family === 
       }
     }
     let mtu = 0;
+    let hopLimit = 0;
     if (o.metrics !== undefined) {
       for (const [k, m] of sh.arr(o.metrics, `${p}.metrics`).entries()) {
         const mo = sh.obj(m, `${p}.metrics[${k}]`);
         if (mo.mtu !== undefined) mtu = sh.num(mo.mtu, `${p}.metrics[${k}].mtu`);
+        if (mo.hoplimit !== undefined) hopLimit = sh.num(mo.hoplimit, `${p}.metrics[${k}].hoplimit`);
       }
     }
     out.push({
@@ -256,6 +260,7 @@ export function parseIpRouteJson(text: string, family: 4 | 6, file = family === 
       prefsrc: o.prefsrc === undefined ? null : sh.addr(o.prefsrc, `${p}.prefsrc`, family),
       metric: o.metric === undefined ? 0 : sh.num(o.metric, `${p}.metric`),
       mtu,
+      hopLimit,
     });
   });
   return out;

@@ -16,6 +16,8 @@ export interface ConntrackPort extends CtView {
   confirm(skb: Skb): number;
   /** the packet died before confirm: free its unconfirmed connection, if any */
   release(skb: Skb): void;
+  /** REJECT tcp-reset: move a confirmed TCP connection to CLOSE (Linux nf_ct_set_closing) */
+  setClosing(ct: number, now: number): void;
 }
 
 /** The rules: one call per (table, hook). */

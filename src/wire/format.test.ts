@@ -194,7 +194,7 @@ const CASES: [PacketSpec, string][] = [
   [{ src: "10.0.0.1", dst: "10.0.0.2", proto: 6, payload: new Uint8Array(10) }, "IP 10.0.0.1 > 10.0.0.2: [|tcp]"],
   [
     { src: "10.0.0.1", dst: "10.0.0.2", ipOptions: [7, 3, 3, 0], udp: {} },
-    "IP 10.0.0.1 > 10.0.0.2: [bad IPv4 options], proto 17, length 32",
+    "IP 10.0.0.1 > 10.0.0.2: [bad IPv4 options at byte 22], proto 17, length 32",
   ],
 ];
 

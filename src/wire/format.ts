@@ -89,7 +89,9 @@ export function formatPacket(pi: PacketInfo): string {
     if (pi.ipTotalLen > capLen) return `${head} ${addrs}: truncated-ip - ${pi.ipTotalLen - capLen} bytes missing!`;
     return `${head} ${addrs}: bad total length ${pi.ipTotalLen} < header ${pi.ipHeaderLen}`;
   }
-  if (st === WireStatus.BadOptions) return `${head} ${addrs}: [bad IPv4 options], proto ${pi.proto}, length ${pi.len}`;
+  if (st === WireStatus.BadOptions || (fam === 4 && pi.ipOptProblem >= 0)) {
+    return `${head} ${addrs}: [bad IPv4 options${pi.ipOptProblem >= 0 ? ` at byte ${pi.ipOptProblem}` : ""}], proto ${pi.proto}, length ${pi.len}`;
+  }
   if (st === WireStatus.BadExtHeader) return `${head} ${addrs}: [bad extension header chain], length ${pi.len}`;
   if (st !== WireStatus.Ok) return `${head} ${addrs}: [${WIRE_STATUS_NAMES[st] ?? st}]`;
 

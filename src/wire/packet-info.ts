@@ -108,6 +108,12 @@ export class PacketInfo {
   ipTotalLen = 0;
   /** IPv4 options present, IPV4_OPT_* bits (see parse.ts); 0 without options and for IPv6 */
   ipOptFlags = 0;
+  /**
+   * IPv4 options Linux's ip_options_compile rejects (it runs after PREROUTING, at routing): the offset
+   * from the IP header of the offending byte, as the ICMP parameter problem pointer gives it; -1 when
+   * the options are sound (or absent). The packet's status stays Ok: the receive path judges it later.
+   */
+  ipOptProblem = -1;
 
   // ---- transport layer ----------------------------------------------------------------------
   /** WireStatus of the transport header (Truncated also for non-first fragments: no header) */

@@ -7,7 +7,8 @@
  * - The IP layer is judged as Linux's receive path judges it before the PREROUTING hook
  *   (`ip_rcv_core`, `ip6_rcv_core` + `ipv6_parse_hopopts`), plus the IPv4 option checks that
  *   `ip_options_compile` makes for a received packet (Linux runs those just after PREROUTING, in
- *   `ip_rcv_finish`; they are reported here as `BadOptions` so that callers can decide where to drop).
+ *   `ip_rcv_finish`, at routing; a bad list is reported in `pi.ipOptProblem` (the parameter-problem
+ *   pointer) while the status stays Ok, so that the packet crosses PREROUTING as in Linux).
  * - The transport layer is judged as conntrack's per-protocol `*_error` functions judge the header
  *   (length and data offset checks); checksums are NOT verified here (see checksum.ts).
  * - Bytes past the length the IP header states are ignored (Linux trims them with pskb_trim_rcsum).
@@ -82,6 +83,7 @@ export function resetPacketInfo(pi: PacketInfo): void {
   pi.firstNextHeader = 0;
   pi.ipTotalLen = 0;
   pi.ipOptFlags = 0;
+  pi.ipOptProblem = -1;
   clearL4(pi);
 }
 
@@ -201,13 +203,10 @@ function parseIpv4(pi: PacketInfo, b: Uint8Array, off: number, capLen: number, q
     }
     end = off + totLen;
     pi.len = totLen;
-    if (hl > 20 && !checkIpv4Options(pi, b, off + 20, hl - 20)) {
-      pi.status = WireStatus.BadOptions;
-      // the options are bad, but the rest is still described for counters and printing
-      pi.l4Off = off + hl;
-      pi.l4Len = totLen - hl;
-      return pi.status;
-    }
+    // Bad options do not stop the packet here: Linux compiles them after PREROUTING (ip_rcv_finish),
+    // so conntrack and the PREROUTING rules see the packet first. The pointer is kept for the ICMP
+    // parameter problem the routing step sends.
+    if (hl > 20) pi.ipOptProblem = checkIpv4Options(pi, b, off, hl - 20);
   } else {
     // A quoted header: the quote may be cut, so the stated length may exceed the bytes present. Linux
     // (ipv4_get_l4proto) reads neither the total length nor the options of the quoted header.
@@ -228,15 +227,17 @@ function parseIpv4(pi: PacketInfo, b: Uint8Array, off: number, capLen: number, q
 }
 
 /**
- * checkIpv4Options: validate the option list of a received IPv4 packet as Linux's
- * `ip_options_compile(net, opt, skb)` does (`skb` set: the privileged-only checks do not apply), and
- * record which options are present in `pi.ipOptFlags`. Returns false for a list Linux rejects with a
- * parameter problem.
+ * checkIpv4Options: validate the option list of a received IPv4 packet (the IP header at `h`, `l`
+ * option bytes after its fixed part) as Linux's `ip_options_compile(net, opt, skb)` does (`skb` set: the
+ * privileged-only checks do not apply), and record which options are present in `pi.ipOptFlags`.
+ * Returns -1 for a sound list, else the offset from the IP header of the byte Linux blames (its
+ * `pp_ptr`), which the ICMP parameter problem reports.
  *
  * Assumes no CIPSO DOI is configured (Linux's default), so a CIPSO option never validates.
  */
-function checkIpv4Options(pi: PacketInfo, b: Uint8Array, p: number, l: number): boolean {
+function checkIpv4Options(pi: PacketInfo, b: Uint8Array, h: number, l: number): number {
   let flags = 0;
+  let p = h + 20;
   while (l > 0) {
     const type = b[p];
     if (type === 0) break; // END: the rest is padding
@@ -247,54 +248,55 @@ function checkIpv4Options(pi: PacketInfo, b: Uint8Array, p: number, l: number): 
       continue;
     }
     // Every other option has a length byte, at least 2 and within the remaining option space.
-    if (l < 2) return false;
+    if (l < 2) return p - h;
     const optLen = b[p + 1];
-    if (optLen < 2 || optLen > l) return false;
+    if (optLen < 2 || optLen > l) return p - h;
     switch (type) {
       case 131: // LSRR
       case 137: {
         // SSRR; RFC 1812 §5.2.4.1: at most one source route option
-        if (optLen < 3 || b[p + 2] < 4) return false;
-        if ((flags & (IPV4_OPT_LSRR | IPV4_OPT_SSRR)) !== 0) return false;
+        if (optLen < 3) return p + 1 - h;
+        if (b[p + 2] < 4) return p + 2 - h;
+        if ((flags & (IPV4_OPT_LSRR | IPV4_OPT_SSRR)) !== 0) return p - h;
         flags |= type === 131 ? IPV4_OPT_LSRR : IPV4_OPT_SSRR;
         break;
       }
       case 7: {
         // record route: pointer >= 4; if not full, room for one more address
-        if ((flags & IPV4_OPT_RR) !== 0) return false;
-        if (optLen < 3) return false;
+        if ((flags & IPV4_OPT_RR) !== 0) return p - h;
+        if (optLen < 3) return p + 1 - h;
         const ptr = b[p + 2];
-        if (ptr < 4) return false;
-        if (ptr <= optLen && ptr + 3 > optLen) return false;
+        if (ptr < 4) return p + 2 - h;
+        if (ptr <= optLen && ptr + 3 > optLen) return p + 2 - h;
         flags |= IPV4_OPT_RR;
         break;
       }
       case 68: {
         // timestamp: pointer >= 5; if not full, room for the entry its flag asks for
-        if ((flags & IPV4_OPT_TS) !== 0) return false;
-        if (optLen < 4) return false;
+        if ((flags & IPV4_OPT_TS) !== 0) return p - h;
+        if (optLen < 4) return p + 1 - h;
         const ptr = b[p + 2];
-        if (ptr < 5) return false;
+        if (ptr < 5) return p + 2 - h;
         const oflw = b[p + 3];
         if (ptr <= optLen) {
-          if (ptr + 3 > optLen) return false;
+          if (ptr + 3 > optLen) return p + 2 - h;
           const fl = oflw & 0x0f;
           // 1 = timestamps with addresses, 3 = prespecified addresses: 8 bytes per entry
-          if ((fl === 1 || fl === 3) && ptr + 7 > optLen) return false;
+          if ((fl === 1 || fl === 3) && ptr + 7 > optLen) return p + 2 - h;
         } else if ((oflw & 0x0f) !== 3 && oflw >> 4 === 15) {
           // full, and the overflow counter cannot count one more hop (Linux leaves a full
           // prespecified-address list alone)
-          return false;
+          return p + 3 - h;
         }
         flags |= IPV4_OPT_TS;
         break;
       }
       case 148: // router alert
-        if (optLen < 4) return false;
+        if (optLen < 4) return p + 1 - h;
         if (b[p + 2] === 0 && b[p + 3] === 0) flags |= IPV4_OPT_RA;
         break;
       case 134: // CIPSO: validated against the configured DOIs, of which Linux has none by default
-        return false;
+        return p - h;
       default:
         flags |= IPV4_OPT_OTHER;
         break;
@@ -303,7 +305,7 @@ function checkIpv4Options(pi: PacketInfo, b: Uint8Array, p: number, l: number): 
     l -= optLen;
   }
   pi.ipOptFlags = flags;
-  return true;
+  return -1;
 }
 
 // ---- IPv6 -------------------------------------------------------------------------------------

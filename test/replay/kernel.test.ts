@@ -23,17 +23,6 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** scenario -> why it does not match the kernel yet (issue numbers name where the work is tracked) */
 const PENDING: Record<string, string> = {
-  "mtu-frag": "ICMP fragmentation needed / packet too big are not built yet (src/stack)",
-  "nat-dnat-redirect": "the gateway's own stack (RST for a REDIRECTed connection) is not wired in yet",
-  "reject-types": "REJECT replies are not built yet (src/stack)",
-  "ttl-expiry": "ICMP time exceeded is not built yet (src/stack)",
-  "home-router": "the gateway's echo reply to a ping of itself is not built yet (src/stack)",
-  "nat-icmp-gw-errors":
-    "the gateway's own ICMP time exceeded / fragmentation needed / packet too big (sent RELATED, quoted header un-NATed) are not built yet (src/stack)",
-  "nat-redirect":
-    "the gateway's own stack (RST and port unreachable for REDIRECTed connections, which deletes the refused TCP entry) is not wired in yet (src/stack)",
-  "ct-checksums-options":
-    "forwarding leaves a record-route option unfilled (Linux writes the outgoing address), and bad IPv4 options are dropped before PREROUTING instead of after it with an ICMP parameter problem (src/wire/parse.ts, src/engine/gateway.ts, src/stack)",
   "rules-ct-zone":
     "the rules loader refuses CT --zone (conntrack zones: tuples per zone, zone= in conntrack -L) (src/rules, src/conntrack)",
 };

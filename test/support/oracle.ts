@@ -29,6 +29,7 @@ import {
   computeL4Checksum,
   describe,
   fieldAt,
+  ipv6String,
   isNeighbourNoise,
   type Layers,
   layers,
@@ -61,6 +62,14 @@ export interface CompareOptions {
   rename?: RenamePolicy;
   /** extra kernel values that may be renamed: ports (TCP/UDP) or ICMP ids, optionally per protocol number */
   renameable?: { proto?: number; value: number }[];
+  /**
+   * the gateway's own addresses (default: read from the fixture's addr.json). Packets the gateway makes
+   * itself carry fields Linux draws from secrets: the IPv4 identification of packets sent without DF
+   * (ICMP errors, echo and timestamp replies: __ip_select_ident) and the IPv6 flow label (an automatic,
+   * keyed label). For kernel packets sourced from these addresses, ctnat's values of those fields are
+   * taken as the kernel's (the IPv4 header checksum recomputed) before comparing.
+   */
+  gatewayAddresses?: Set<string>;
   /** what to compare (all true by default) */
   packets?: boolean;
   local?: boolean;
@@ -361,12 +370,81 @@ function line(p: CapturedPacket, index: number): PacketLine {
   return { index, time: p.time, line: describe(p.l3) };
 }
 
+/**
+ * maskGatewayFields: `c` with the fields Linux draws from secrets taken from `k`, for the kinds of packet
+ * the gateway makes itself: the IPv4 identification of an ICMP message sent without DF (errors, echo and
+ * timestamp replies: __ip_select_ident, a keyed hash), with the header checksum recomputed if ctnat's was
+ * right; the IPv6 flow label of an ICMPv6 message or a TCP RST (an automatic, keyed label). Their source
+ * is not always one of the gateway's addresses: NAT translates errors and RSTs about NATed flows back. A
+ * forwarded packet keeps these fields, and ctnat never changes them when forwarding, so masking them
+ * hides nothing ctnat could get wrong. `gw` (the gateway's addresses) widens the IPv6 rule to any packet
+ * sourced from the gateway.
+ */
+export function maskGatewayFields(k: Uint8Array, c: Uint8Array, gw: Set<string>): Uint8Array {
+  if (k.length < 28 || c.length < 28 || k[0] >> 4 !== c[0] >> 4) return c;
+  if (k[0] >> 4 === 4) {
+    if (k[9] !== 1 || c[9] !== 1 || (k[6] & 0x40) !== 0 || (c[6] & 0x40) !== 0) return c;
+    if (k[4] === c[4] && k[5] === c[5]) return c;
+    const hl = (c[0] & 0x0f) * 4;
+    if (hl < 20 || hl > c.length) return c;
+    const okBefore = headerSum(c, hl) === 0xffff;
+    const r = c.slice();
+    r[4] = k[4];
+    r[5] = k[5];
+    if (okBefore) {
+      r[10] = 0;
+      r[11] = 0;
+      const x = ~headerSum(r, hl) & 0xffff;
+      r[10] = x >> 8;
+      r[11] = x & 0xff;
+    }
+    return r;
+  }
+  if (c.length < 40 || k.length < 40) return c;
+  if ((k[1] & 0x0f) === (c[1] & 0x0f) && k[2] === c[2] && k[3] === c[3]) return c;
+  const L = layers(k);
+  const rst =
+    L !== undefined &&
+    L.proto === PROTO_TCP &&
+    L.l4Off >= 0 &&
+    k.length > L.l4Off + 13 &&
+    (k[L.l4Off + 13] & 0x04) !== 0;
+  const icmp6 = L !== undefined && L.proto === PROTO_ICMPV6;
+  if (!rst && !icmp6 && !gw.has(ipv6String(k, 8))) return c;
+  const r = c.slice();
+  r[1] = (r[1] & 0xf0) | (k[1] & 0x0f);
+  r[2] = k[2];
+  r[3] = k[3];
+  return r;
+}
+
+function headerSum(b: Uint8Array, hl: number): number {
+  let sum = 0;
+  for (let i = 0; i < hl; i += 2) sum += (b[i] << 8) | b[i + 1];
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** gatewayAddressesOf: the local addresses an `ip -j addr` file lists, as text. */
+export function gatewayAddressesOf(addrJson: string): Set<string> {
+  const out = new Set<string>();
+  try {
+    for (const link of JSON.parse(addrJson) as { addr_info?: { local?: string }[] }[]) {
+      for (const a of link.addr_info ?? []) if (typeof a.local === "string") out.add(a.local);
+    }
+  } catch {
+    // not JSON: no gateway addresses known
+  }
+  return out;
+}
+
 /** Compare two packet sequences (already filtered) position by position. */
 export function compareSequence(
   name: string,
   kernel: CapturedPacket[],
   ctnat: CapturedPacket[],
   renamer: Renamer,
+  gateway: Set<string> = new Set(),
 ): SequenceReport {
   const rep: SequenceReport = {
     name,
@@ -382,7 +460,7 @@ export function compareSequence(
     let reason: string;
     if (!k) reason = "extra packet in ctnat's output";
     else if (!c) reason = "packet missing from ctnat's output";
-    else reason = comparePacket(k.l3, c.l3, renamer);
+    else reason = comparePacket(k.l3, maskGatewayFields(k.l3, c.l3, gateway), renamer);
     if (!reason) {
       rep.matched++;
       continue;
@@ -715,6 +793,7 @@ export function compareReplay(fixtureDir: string, replayDir: string, opts: Compa
       renamer.allow(p, "*", r.value);
     }
   }
+  const gateway = opts.gatewayAddresses ?? gatewayAddressesOf(readText(join(fixtureDir, "addr.json")) ?? "[]");
   const sequences: SequenceReport[] = [];
   const seq = (name: string, kFile: string, cFile: string) => {
     try {
@@ -733,7 +812,7 @@ export function compareReplay(fixtureDir: string, replayDir: string, opts: Compa
         });
         return;
       }
-      sequences.push(compareSequence(name, k, loadPackets(cFile, name, opts), renamer));
+      sequences.push(compareSequence(name, k, loadPackets(cFile, name, opts), renamer, gateway));
     } catch (e) {
       sequences.push({ name, kernelCount: 0, ctnatCount: 0, matched: 0, equal: false, error: (e as Error).message });
     }
