@@ -250,6 +250,7 @@ function synthIfaces(
     prefsrc: null,
     metric: 0,
     mtu: 0,
+    hopLimit: 0,
   });
   const routes4 = [def(4)];
   const routes6 = [def(6)];
