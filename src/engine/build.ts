@@ -99,6 +99,7 @@ export class GatewayInstance {
 
   /** conntrackList: `conntrack -L` of the table at `at` (seconds), IPv4 entries then IPv6, one per line */
   conntrackList(at: number): string {
+    this.gateway.advance(at);
     this.conntrack.gcAll(at);
     const lines = listEntries(this.conntrack, at);
     return lines.length === 0 ? "" : `${lines.join("\n")}\n`;

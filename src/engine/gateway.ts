@@ -54,6 +54,9 @@ export interface StackPort {
   readonly attachToCt: boolean;
   /** the last built reply (REJECT tcp-reset) closes the offending packet's TCP connection (nf_ct_set_closing) */
   readonly setClosing: boolean;
+  /** ICMP / ICMPv6 time exceeded in fragment reassembly, quoting the first fragment; length or 0 */
+  timeExceededReassembly4(skb: Skb, out: Uint8Array): number;
+  timeExceededReassembly6(skb: Skb, out: Uint8Array): number;
 }
 
 /** Observer of a packet's path (tracing). All methods optional in effect: null tracer costs nothing. */
@@ -122,6 +125,8 @@ export class Gateway {
   private fragId: number;
   private readonly fragSink: (buf: Uint8Array, off: number, len: number) => void;
   private readonly onExpired: (e: ExpiredFragment) => void;
+  /** the first fragment of an expired reassembly queue, for its ICMP time exceeded */
+  private readonly expSkb: Skb = new Skb();
   /** IPv4 options of the current packet (record route / timestamp entries to fill on forwarding) */
   private readonly rxOpts: Ipv4RxOptions = new Ipv4RxOptions();
   private readonly routes: StackRoutes;
@@ -202,7 +207,18 @@ export class Gateway {
       st.rxPackets[ifindex]++;
       st.rxBytes[ifindex] += len;
     }
+    // timers that fall due before this packet: reassembly queues that time out
+    if (this.reasm !== null && this.reasm.queueCount > 0) this.reasm.expire(now, this.onExpired);
     this.input(skb, buf, off, len);
+    if (this.pendingCount > 0 && !this.draining) this.drain();
+  }
+
+  /**
+   * advance: let time pass to `now` without a packet (timers fall due: reassembly queues time out and
+   * their ICMP errors are sent). The replay calls it at the listing time.
+   */
+  advance(now: number): void {
+    if (this.reasm !== null && this.reasm.queueCount > 0) this.reasm.expire(now, this.onExpired);
     if (this.pendingCount > 0 && !this.draining) this.drain();
   }
 
@@ -305,9 +321,23 @@ export class Gateway {
     }
   }
 
-  /** a reassembly queue timed out (the ICMP time exceeded Linux sends then is the stack's) */
-  private fragmentsExpired(_e: ExpiredFragment): void {
-    // TODO(#3): ICMPv6 time exceeded (fragment reassembly) quoting the first fragment
+  /**
+   * A reassembly queue timed out. Linux (ip6frag_expire_frag_queue, ip_expire) answers with ICMP time
+   * exceeded, code "fragment reassembly", quoting the first fragment when it had arrived: always for
+   * IPv6; for IPv4 conntrack queues only when the datagram was addressed to the gateway itself. The
+   * answer is queued like any packet the gateway makes.
+   */
+  private fragmentsExpired(e: ExpiredFragment): void {
+    if (e.firstFragment.length === 0) return;
+    const x = this.expSkb;
+    x.reset(e.at, e.iif);
+    if (parsePacket(x.pi, e.firstFragment, 0, e.firstFragment.length) !== WireStatus.Ok) return;
+    if (e.family === 4 && this.fib.classify4(x.pi.dst[0]) !== DstClass.Local) return;
+    const p = this.reserve(e.at);
+    if (p === null) return;
+    p.len =
+      e.family === 4 ? this.stack.timeExceededReassembly4(x, p.buf) : this.stack.timeExceededReassembly6(x, p.buf);
+    if (p.len === 0) this.unreserve();
   }
 
   /**

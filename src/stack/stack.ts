@@ -258,6 +258,22 @@ export class Stack {
   }
 
   /**
+   * timeExceededReassembly4 / 6: ICMP time exceeded, code 1 (fragment reassembly time exceeded), about
+   * the first fragment of a reassembly queue that timed out (Linux ip_expire / ip6frag_expire_frag_queue
+   * call icmp_send / icmpv6_send with it).
+   */
+  timeExceededReassembly4(ctx: PacketContext, out: Uint8Array): number {
+    this.begin();
+    if (ctx.pi.family !== 4) return this.fail(StackReason.NotIp);
+    return this.icmpSend4(ctx, out, ICMP_TIME_EXCEEDED, 1, 0, -1);
+  }
+  timeExceededReassembly6(ctx: PacketContext, out: Uint8Array): number {
+    this.begin();
+    if (ctx.pi.family !== 6) return this.fail(StackReason.NotIp);
+    return this.icmpSend6(ctx, out, ICMPV6_TIME_EXCEED, 1, 0, -1);
+  }
+
+  /**
    * reject: iptables REJECT's reply for the packet as the rule saw it (withType: core RejectWith):
    * tcp-reset builds a RST as nf_send_reset / nf_send_reset6 do; the ICMP types go through Linux's
    * ordinary ICMP error path (nf_send_unreach -> icmp_send, nf_send_unreach6 -> icmpv6_send).

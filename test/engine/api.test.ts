@@ -117,3 +117,49 @@ test("the README's runnable example (examples/embed.mjs) runs against the built 
   assert.match(r.stdout, /unsolicited SYN to port 22\n {2}\(dropped\)/);
   assert.match(r.stdout, /tcp {6}6 \d+ SYN_RECV src=192\.168\.1\.50/);
 });
+
+test("a reassembly queue that times out draws ICMPv6 time exceeded (reassembly); IPv4 only for our own address", async () => {
+  const { fragment } = await import("../../src/wire/build.js");
+  const gw = createGateway({
+    rules: MASQ,
+    rules6: MASQ,
+    interfaces: [
+      { name: "lan0", addresses: ["192.168.1.1/24", "fd00:1::1/64"] },
+      { name: "wan0", addresses: ["203.0.113.7/24", "2001:db8::7/64"] },
+    ],
+    routes: [
+      { dst: "default", via: "203.0.113.1", dev: "wan0" },
+      { dst: "default6", via: "2001:db8::1", dev: "wan0" },
+    ],
+  });
+  const out: string[] = [];
+  gw.onTransmit = (iface, buf, off, len) => out.push(`${iface} ${formatIpPacket(buf.slice(off, off + len))}`);
+  const big6 = buildPacket({
+    src: "fd00:1::5",
+    dst: "2001:db8:9::9",
+    udp: { sport: 1000, dport: 2000, payload: new Uint8Array(3000) },
+  });
+  gw.receive("lan0", fragment(big6, 1280, { id: 77 })[0], 10);
+  assert.deepEqual(out, [], "held for reassembly");
+  gw.instance.gateway.advance(69.9);
+  assert.deepEqual(out, [], "the IPv6 queue lives 60 s");
+  gw.instance.gateway.advance(70.1);
+  assert.equal(out.length, 1);
+  assert.match(out[0], /^lan0 IP6 fd00:1::1 > fd00:1::5: ICMP6, time exceeded reassembly time exceeded, length 1240$/);
+  out.length = 0;
+  const big4 = buildPacket({
+    src: "192.168.1.5",
+    dst: "192.168.1.1",
+    udp: { sport: 1000, dport: 2000, payload: new Uint8Array(3000) },
+  });
+  const other4 = buildPacket({
+    src: "192.168.1.5",
+    dst: "198.51.100.9",
+    udp: { sport: 1000, dport: 2000, payload: new Uint8Array(3000) },
+  });
+  gw.receive("lan0", fragment(big4, 1500, { id: 5 })[0], 100);
+  gw.receive("lan0", fragment(other4, 1500, { id: 6 })[0], 100);
+  gw.instance.gateway.advance(131);
+  assert.equal(out.length, 1, out.join("\n"));
+  assert.match(out[0], /^lan0 IP 192\.168\.1\.1 > 192\.168\.1\.5: ICMP ip reassembly time exceeded/);
+});
