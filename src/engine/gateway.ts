@@ -269,7 +269,7 @@ export class Gateway {
       return;
     }
     // PREROUTING
-    if (this.prerouting(skb) !== Verdict.Accept) return;
+    if (!this.prerouting(skb)) return;
     // routing decision (ip_route_input / ip6_route_input)
     if (pi.family === 4 && martian4(this.fib, pi.src[0], pi.dst[0])) {
       this.drop(skb, Fate.Martian);
@@ -357,18 +357,16 @@ export class Gateway {
     return false;
   }
 
-  private prerouting(skb: Skb): number {
+  /** PREROUTING: raw (-300), conntrack (-200), mangle (-150), nat/DNAT (-100); false when the packet ends */
+  private prerouting(skb: Skb): boolean {
     skb.hook = Hook.Prerouting;
     const rules = this.rulesFor(skb);
-    let v = this.table(rules, Table.Raw, Hook.Prerouting, skb);
-    if (v !== Verdict.Accept) return this.hookDrop(skb, v);
-    v = this.conntrackIn(skb, Hook.Prerouting);
-    if (v !== Verdict.Accept) return v;
-    v = this.table(rules, Table.Mangle, Hook.Prerouting, skb);
-    if (v !== Verdict.Accept) return this.hookDrop(skb, v);
-    v = this.natHook(skb, Hook.Prerouting);
-    if (v !== Verdict.Accept) return this.hookDrop(skb, v);
-    return Verdict.Accept;
+    return (
+      this.pass(rules, Table.Raw, Hook.Prerouting, skb) &&
+      this.conntrackIn(skb, Hook.Prerouting) === Verdict.Accept &&
+      this.pass(rules, Table.Mangle, Hook.Prerouting, skb) &&
+      this.passNat(skb, Hook.Prerouting)
+    );
   }
 
   private conntrackIn(skb: Skb, hook: number): number {
@@ -398,14 +396,27 @@ export class Gateway {
     return v;
   }
 
+  /** run a table at a hook; false (and the packet dropped or stolen) unless it accepted */
+  private pass(rules: RulesPort, table: number, hook: number, skb: Skb): boolean {
+    const v = this.table(rules, table, hook, skb);
+    if (v === Verdict.Accept) return true;
+    this.hookDrop(skb, v);
+    return false;
+  }
+
+  /** NAT at a hook; false (and the packet dropped) unless it accepted */
+  private passNat(skb: Skb, hook: number): boolean {
+    skb.hook = hook;
+    const v = this.natHook(skb, hook);
+    if (v === Verdict.Accept) return true;
+    this.hookDrop(skb, v);
+    return false;
+  }
+
   /** a hook returned something other than ACCEPT: the packet ends here */
-  private hookDrop(skb: Skb, v: number): number {
-    if (v === Verdict.Stolen) {
-      this.ct.release(skb);
-      return v;
-    }
-    this.drop(skb, Fate.NetfilterDrop);
-    return Verdict.Drop;
+  private hookDrop(skb: Skb, v: number): void {
+    if (v === Verdict.Stolen) this.ct.release(skb);
+    else this.drop(skb, Fate.NetfilterDrop);
   }
 
   private drop(skb: Skb, fate: number): void {
@@ -484,21 +495,9 @@ export class Gateway {
     decrementTtl(skb);
     // FORWARD
     const rules = this.rulesFor(skb);
-    let v = this.table(rules, Table.Mangle, Hook.Forward, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    v = this.table(rules, Table.Filter, Hook.Forward, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    v = this.table(rules, Table.Security, Hook.Forward, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
+    if (!this.pass(rules, Table.Mangle, Hook.Forward, skb)) return;
+    if (!this.pass(rules, Table.Filter, Hook.Forward, skb)) return;
+    if (!this.pass(rules, Table.Security, Hook.Forward, skb)) return;
     // ip_forward_finish -> ip_forward_options
     if (v4 && pi.ipHeaderLen > 20 && this.routes.route4(pi.dst[0], this.scratchRoute)) {
       ipv4ForwardOptions(pi, this.rxOpts, this.scratchRoute.src[0]);
@@ -508,17 +507,8 @@ export class Gateway {
 
   private postrouting(skb: Skb, fate: number): void {
     const rules = this.rulesFor(skb);
-    let v = this.table(rules, Table.Mangle, Hook.Postrouting, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    skb.hook = Hook.Postrouting;
-    v = this.natHook(skb, Hook.Postrouting);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
+    if (!this.pass(rules, Table.Mangle, Hook.Postrouting, skb)) return;
+    if (!this.passNat(skb, Hook.Postrouting)) return;
     if (skb.ct >= 0 && this.ct.confirm(skb) !== Verdict.Accept) {
       this.drop(skb, Fate.ConntrackDrop);
       return;
@@ -570,27 +560,10 @@ export class Gateway {
   private localIn(skb: Skb): void {
     if (this.tracer !== null) this.tracer.route(skb, "local");
     const rules = this.rulesFor(skb);
-    let v = this.table(rules, Table.Mangle, Hook.Input, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    v = this.table(rules, Table.Filter, Hook.Input, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    v = this.table(rules, Table.Security, Hook.Input, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    skb.hook = Hook.Input;
-    v = this.natHook(skb, Hook.Input);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
+    if (!this.pass(rules, Table.Mangle, Hook.Input, skb)) return;
+    if (!this.pass(rules, Table.Filter, Hook.Input, skb)) return;
+    if (!this.pass(rules, Table.Security, Hook.Input, skb)) return;
+    if (!this.passNat(skb, Hook.Input)) return;
     if (skb.ct >= 0 && this.ct.confirm(skb) !== Verdict.Accept) {
       this.drop(skb, Fate.ConntrackDrop);
       return;
@@ -692,36 +665,12 @@ export class Gateway {
     }
     const rules = this.rulesFor(skb);
     skb.hook = Hook.Output;
-    let v = this.table(rules, Table.Raw, Hook.Output, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    if (skb.ct < 0) {
-      v = this.conntrackIn(skb, Hook.Output);
-      if (v !== Verdict.Accept) return;
-    }
-    v = this.table(rules, Table.Mangle, Hook.Output, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    skb.hook = Hook.Output;
-    v = this.natHook(skb, Hook.Output);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    v = this.table(rules, Table.Filter, Hook.Output, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
-    v = this.table(rules, Table.Security, Hook.Output, skb);
-    if (v !== Verdict.Accept) {
-      this.hookDrop(skb, v);
-      return;
-    }
+    if (!this.pass(rules, Table.Raw, Hook.Output, skb)) return;
+    if (skb.ct < 0 && this.conntrackIn(skb, Hook.Output) !== Verdict.Accept) return;
+    if (!this.pass(rules, Table.Mangle, Hook.Output, skb)) return;
+    if (!this.passNat(skb, Hook.Output)) return;
+    if (!this.pass(rules, Table.Filter, Hook.Output, skb)) return;
+    if (!this.pass(rules, Table.Security, Hook.Output, skb)) return;
     // a DNAT at OUTPUT may have changed the destination: route again (ip_route_me_harder)
     if (!this.routeOutput(skb)) return;
     this.postrouting(skb, Fate.LocalSent);
