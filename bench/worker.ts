@@ -12,7 +12,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { findCase } from "./cases/index.js";
 import { type CpuProfile, formatSummary, summarize } from "./lib/cpuprofile.js";
-import { disturbance, type TimedHook } from "./lib/harness.js";
+import { disturbance, type TimedHook, timedGcWatch } from "./lib/harness.js";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -73,7 +73,16 @@ async function main(): Promise<void> {
       `${r.case} ${r.size}: ${disturbance.discarded} run(s) repeated: other processes had the CPU (down to ${(100 * disturbance.minShare).toFixed(0)}%)`,
     ];
   }
-  for (const r of res) r.extra = { ...r.extra, minCpuShare: Number(disturbance.minShare.toFixed(3)) };
+  const gcw = timedGcWatch();
+  await gcw.collect();
+  for (const r of res) {
+    r.extra = {
+      ...r.extra,
+      minCpuShare: Number(disturbance.minShare.toFixed(3)),
+      timedScavenges: gcw.minor,
+      timedMarkCompacts: gcw.major,
+    };
+  }
   process.stdout.write(`RESULT ${JSON.stringify(res)}\n`);
 }
 

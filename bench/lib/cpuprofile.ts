@@ -3,6 +3,11 @@
  * Profiler.stop): self and total time per function, with the hottest source lines of each, positions
  * mapped back to the TypeScript sources through the source maps of the modules this process loaded
  * (tsx registers them; compiled output needs --enable-source-maps).
+ *
+ * Hot lines are V8's position ticks. tsx emits each module on one line, so they are only useful with
+ * compiled code (bench/profile.ts --dist). Ticks in code inlined from another module are reported by V8
+ * against that module's lines without naming it: those above the function's own first line are shown as
+ * "(inlined)"; the others may still be misplaced when a callee was inlined.
  */
 import { readFileSync } from "node:fs";
 import { findSourceMap } from "node:module";
@@ -113,8 +118,11 @@ export function summarize(profiles: readonly CpuProfile[], top = 25): Summary {
       r.self += hits;
       samples += hits;
       for (const t of n.positionTicks ?? []) {
-        const lp = place(cf.url, t.line - 1, -1);
-        const lk = `${lp.file}:${lp.line}`;
+        // a tick above the function's first line belongs to code inlined from elsewhere (V8 reports
+        // its line in the inlined function's own script, which the profile does not name)
+        const inlined = t.line - 1 < cf.lineNumber;
+        const lp = inlined ? { file: "", line: 0 } : place(cf.url, t.line - 1, -1);
+        const lk = inlined ? "(inlined)" : `${lp.file}:${lp.line}`;
         r.lines.set(lk, (r.lines.get(lk) ?? 0) + t.ticks);
       }
     }
@@ -155,7 +163,10 @@ export function formatSummary(s: Summary, title: string): string {
     `${title}: ${s.samples} samples over ${s.durationMs.toFixed(0)} ms (self %, total %, function, place; hottest lines)`,
   ];
   for (const r of s.rows) {
-    const lines = r.lines.map(([l, t]) => `${l.replace(/^.*?:/, ":")}=${pct(t).trim()}`).join(" ");
+    const own = r.where.replace(/:\d+$/, "");
+    const lines = r.lines
+      .map(([l, t]) => `${l.startsWith(`${own}:`) ? l.slice(own.length) : l.replace(/^.*\//, "")}=${pct(t).trim()}`)
+      .join(" ");
     out.push(`${pct(r.self)} ${pct(r.total)}  ${r.name.padEnd(34)} ${r.where}${lines ? `   [${lines}]` : ""}`);
   }
   return out.join("\n");

@@ -76,6 +76,13 @@ export function nowNs(): number {
 /** what timeRuns saw of the machine: runs discarded because other processes took the CPU */
 export const disturbance = { discarded: 0, minShare: 1 };
 
+/** garbage collections during the timed runs (allocation on the measured path shows up here) */
+let timedGc: GcWatch | null = null;
+export function timedGcWatch(): GcWatch {
+  if (timedGc === null) timedGc = new GcWatch();
+  return timedGc;
+}
+
 /** a timed run whose process got less than this share of a CPU was disturbed, and is repeated */
 const MIN_CPU_SHARE = 0.85;
 
@@ -101,11 +108,14 @@ export function timeRuns(
     prepare(i);
     const timed = i >= warmup;
     if (timed && opts.hook !== null) opts.hook.start();
+    const gcw = timed ? timedGcWatch() : null;
+    if (gcw !== null) gcw.begin();
     const c0 = process.cpuUsage();
     const t0 = nowNs();
     const ops = body(i);
     const t1 = nowNs();
     const c1 = process.cpuUsage(c0);
+    if (gcw !== null) gcw.end();
     if (timed && opts.hook !== null) opts.hook.stop();
     check(i);
     const share = ((c1.user + c1.system) * 1000) / (t1 - t0);
