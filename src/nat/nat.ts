@@ -34,6 +34,7 @@
  *
  * hot path: `hook`, `natPacket`, `icmpReplyTranslation` and `setupInfo` do not allocate.
  */
+import { protoName as conntrackProtoName } from "../conntrack/format.js";
 import { CtInfo, Dir, Hook, IPPROTO, IPS, Manip, NatRange, NatRangeFlag, Verdict } from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
 import { Tuple } from "../core/tuple.js";
@@ -866,27 +867,10 @@ function hasPortsForDisplay(proto: number): boolean {
   );
 }
 
+/** the protocol's name in descriptions: conntrack's names, "proto N" for the ones it calls "unknown" */
 function protoName(proto: number): string {
-  switch (proto) {
-    case IPPROTO.TCP:
-      return "tcp";
-    case IPPROTO.UDP:
-      return "udp";
-    case IPPROTO.UDPLITE:
-      return "udplite";
-    case IPPROTO.ICMP:
-      return "icmp";
-    case IPPROTO.ICMPV6:
-      return "icmpv6";
-    case IPPROTO.SCTP:
-      return "sctp";
-    case IPPROTO.DCCP:
-      return "dccp";
-    case IPPROTO.GRE:
-      return "gre";
-    default:
-      return `proto ${proto}`;
-  }
+  const n = conntrackProtoName(proto);
+  return n === "unknown" ? `proto ${proto}` : n;
 }
 
 // ---- range helpers (pure) -------------------------------------------------------------------

@@ -4,6 +4,7 @@
  * iptables prints them (IPv4 dotted quads, IPv6 as glibc inet_ntop does, masks as `/n` when contiguous and
  * as an address otherwise). Load time and printing only; nothing here runs per packet.
  */
+import { parseAddrInto, formatIpv4 as wireFormatIpv4, formatIpv6 as wireFormatIpv6 } from "../wire/addr.js";
 
 /** parseIpv4: dotted quad to an int32 (network order), or null when malformed. */
 export function parseIpv4(s: string): number | null {
@@ -19,111 +20,16 @@ export function parseIpv4(s: string): number | null {
   return v | 0;
 }
 
-/** formatIpv4: int32 (network order) to a dotted quad. */
-export function formatIpv4(w: number): string {
-  return `${(w >>> 24) & 255}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}`;
-}
+/** formatIpv4: int32 (network order) to a dotted quad (src/wire/addr.ts). */
+export const formatIpv4 = wireFormatIpv4;
 
-/** parseIpv6: text to four int32 words written into `out`; false when malformed. */
+/** parseIpv6: text to four int32 words written into `out` (inet_pton, as iptables reads it); false when malformed. */
 export function parseIpv6(s: string, out: Int32Array): boolean {
-  const groups: number[] = [];
-  let dc = -1;
-  let rest = s;
-  if (rest.length === 0) return false;
-  // an embedded IPv4 address in the last 32 bits
-  let v4: number | null = null;
-  const lastColon = rest.lastIndexOf(":");
-  if (lastColon >= 0 && rest.indexOf(".", lastColon) > 0) {
-    v4 = parseIpv4(rest.slice(lastColon + 1));
-    if (v4 === null) return false;
-    rest = rest.slice(0, lastColon + 1);
-    if (rest.endsWith("::")) {
-      // "::a.b.c.d" or "x::a.b.c.d"
-    } else if (rest.endsWith(":")) {
-      rest = rest.slice(0, -1);
-    }
-  }
-  const halves = rest.split("::");
-  if (halves.length > 2) return false;
-  const parseHalf = (h: string, into: number[]): boolean => {
-    if (h.length === 0) return true;
-    for (const g of h.split(":")) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
-      into.push(Number.parseInt(g, 16));
-    }
-    return true;
-  };
-  const head: number[] = [];
-  const tail: number[] = [];
-  if (!parseHalf(halves[0]!, head)) return false;
-  if (halves.length === 2) {
-    dc = head.length;
-    if (!parseHalf(halves[1]!, tail)) return false;
-  }
-  const need = v4 === null ? 8 : 6;
-  if (dc < 0) {
-    if (head.length !== need) return false;
-    groups.push(...head);
-  } else {
-    const fill = need - head.length - tail.length;
-    if (fill < 1) return false;
-    groups.push(...head);
-    for (let i = 0; i < fill; i++) groups.push(0);
-    groups.push(...tail);
-  }
-  if (v4 !== null) {
-    groups.push((v4 >>> 16) & 0xffff, v4 & 0xffff);
-  }
-  for (let i = 0; i < 4; i++) out[i] = (groups[2 * i]! << 16) | groups[2 * i + 1]! | 0;
-  return true;
+  return s.includes(":") && parseAddrInto(out, s) === 6;
 }
 
-/** formatIpv6: four int32 words to text, as glibc inet_ntop prints it (longest zero run as `::`). */
-export function formatIpv6(a: ArrayLike<number>): string {
-  const w: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    w.push((a[i]! >>> 16) & 0xffff, a[i]! & 0xffff);
-  }
-  let bestBase = -1;
-  let bestLen = 0;
-  let curBase = -1;
-  let curLen = 0;
-  for (let i = 0; i < 8; i++) {
-    if (w[i] === 0) {
-      if (curBase < 0) {
-        curBase = i;
-        curLen = 1;
-      } else curLen++;
-    } else if (curBase >= 0) {
-      if (bestBase < 0 || curLen > bestLen) {
-        bestBase = curBase;
-        bestLen = curLen;
-      }
-      curBase = -1;
-    }
-  }
-  if (curBase >= 0 && (bestBase < 0 || curLen > bestLen)) {
-    bestBase = curBase;
-    bestLen = curLen;
-  }
-  if (bestBase >= 0 && bestLen < 2) bestBase = -1;
-  let s = "";
-  for (let i = 0; i < 8; i++) {
-    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) s += ":";
-      continue;
-    }
-    if (i !== 0) s += ":";
-    // an IPv4-compatible or IPv4-mapped address ends in a dotted quad
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff))) {
-      s += formatIpv4(a[3]!);
-      break;
-    }
-    s += w[i]!.toString(16);
-  }
-  if (bestBase >= 0 && bestBase + bestLen === 8) s += ":";
-  return s;
-}
+/** formatIpv6: four int32 words to text, as glibc inet_ntop prints it (src/wire/addr.ts). */
+export const formatIpv6 = wireFormatIpv6;
 
 /** prefixMask: the mask of a prefix length `len` for `family` into `out` (four words). */
 export function prefixMask(family: number, len: number, out: Int32Array): void {
