@@ -17,7 +17,7 @@
  * table (slow, amortised).
  */
 import type { CtView } from "../core/env.js";
-import { CtInfo, IPPROTO, IPS, Verdict } from "../core/netfilter.js";
+import { CtInfo, CtZone, IPPROTO, IPS, Verdict } from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
 import type { Tuple } from "../core/tuple.js";
 import { verifyL4Checksum } from "../wire/checksum.js";
@@ -55,6 +55,16 @@ export function ctFamily(ct: number): number {
 /** ctSlot: the slot of an entry id within its family's store */
 export function ctSlot(ct: number): number {
   return ct & 0xffffff;
+}
+
+/**
+ * zoneOfSkb: the conntrack zone a packet's CT template gives (Linux nf_ct_zone_tmpl): the template's
+ * zone, its id taken from the packet mark (low 16 bits) for `CT --zone mark`; 0 for the default zone.
+ */
+export function zoneOfSkb(skb: Skb): number {
+  const z = skb.ctZone;
+  const id = (z & CtZone.FromMark) !== 0 ? skb.mark & CtZone.IdMask : z & CtZone.IdMask;
+  return id === 0 ? 0 : id | (z & CtZone.DirBoth);
 }
 
 /** CtEvent: event types (conntrack -E [NEW] / [UPDATE] / [DESTROY]) */
@@ -119,6 +129,8 @@ export class Conntrack implements CtView {
   hook = 0;
   /** set by findTuple: direction of the node found */
   foundDir = 0;
+  /** conntrack zone of the packet being processed (packed, CtZone; resolved from its CT template) */
+  pktZone = 0;
 
   private destroyHook: DestroyHook | null = null;
   private eventSink: EventSink | null = null;
@@ -250,9 +262,9 @@ export class Conntrack implements CtView {
    * findLive: node id (slot * 2 + dir) of the hashed, unexpired entry with this tuple, or -1. An
    * expired entry met on the way is killed (Linux checks expiry on lookup).
    */
-  findLive(store: CtStore, src: Int32Array, dst: Int32Array, ports: number, proto: number): number {
+  findLive(store: CtStore, src: Int32Array, dst: Int32Array, ports: number, proto: number, zone = 0): number {
     store.expiredSeen = -1;
-    const n = store.find(src, 0, dst, 0, ports, proto, this.now);
+    const n = store.find(src, 0, dst, 0, ports, proto, this.now, zone);
     if (store.expiredSeen >= 0) this.kill(this.ctId(store, store.expiredSeen));
     return n;
   }
@@ -310,6 +322,7 @@ export class Conntrack implements CtView {
     }
     this.now = toTicks(skb.now);
     this.hook = hook;
+    this.pktZone = skb.ctZone === 0 ? 0 : zoneOfSkb(skb);
     if (--this.gcCountdown <= 0) this.gcTick();
     const pi = skb.pi;
     if (pi.status !== WireStatus.Ok) return this.invalid(skb, CtReason.BadIpHeader);
@@ -349,7 +362,7 @@ export class Conntrack implements CtView {
     const store = fam === 4 ? this.v4 : this.v6;
     for (let attempt = 0; ; attempt++) {
       store.expiredSeen = -1;
-      const n = store.find(pi.src, 0, pi.dst, 0, ports, proto, this.now);
+      const n = store.find(pi.src, 0, pi.dst, 0, ports, proto, this.now, this.pktZone);
       if (store.expiredSeen >= 0) this.kill(this.ctId(store, store.expiredSeen));
       let slot: number;
       let dir: number;
@@ -361,7 +374,7 @@ export class Conntrack implements CtView {
       } else {
         // init_conntrack: a tuple that cannot be inverted (an ICMP answer type) makes no entry.
         if (!invertible(proto, ports)) return this.invalid(skb, CtReason.IcmpNotNew);
-        slot = this.newEntry(store, pi.src, pi.dst, ports, invertPorts(proto, ports), proto);
+        slot = this.newEntry(store, pi.src, pi.dst, ports, invertPorts(proto, ports), proto, this.pktZone);
         if (slot < 0) {
           // Table full and nothing could be early-dropped: "nf_conntrack: table full, dropping packet".
           this.stats.drop++;
@@ -512,6 +525,7 @@ export class Conntrack implements CtView {
     ports: number,
     rports: number,
     proto: number,
+    zone: number,
   ): number {
     const max = this.cfg.max;
     if (max > 0 && this.v4.count + this.v6.count >= max) {
@@ -542,6 +556,7 @@ export class Conntrack implements CtView {
     r[p + 2 * aw] = rports;
     r[p + 2 * aw + 1] = (proto << 24) | NIL;
     r[o + store.common + W_EXPIRY] = this.now;
+    if (zone !== 0 || store.zones !== null) store.setZone(slot, zone);
     if (this.cfg.acct) {
       const a = store.family === 4 ? this.acct4 : this.acct6;
       if (a !== null) a.fill(0, slot * 4, slot * 4 + 4);
@@ -862,13 +877,15 @@ export class Conntrack implements CtView {
     const store = t.family === 6 ? this.v6 : this.v4;
     const ports = ((t.srcPort & 0xffff) << 16) | (t.dstPort & 0xffff);
     const ignoreSlot = ignoreCt >= 0 && this.storeOf(ignoreCt) === store ? ignoreCt & 0xffffff : -1;
+    // the zone is the ignored (new) connection's: tuples of other zones are not taken
+    const zone = ignoreSlot >= 0 ? store.zoneOf(ignoreSlot) : 0;
     const r = store.rec;
     let n = store.buckets[hashTuple(store.seeds, t.src, 0, t.dst, 0, store.aw, ports, t.proto) & store.bucketMask];
     while (n !== NIL) {
       const slot = n >>> 1;
       const o = slot * store.stride + (n & 1) * store.node;
       const next = r[o + store.node - 1] & NIL;
-      if (slot !== ignoreSlot && this.nodeIs(store, n, t.src, t.dst, ports, t.proto)) {
+      if (slot !== ignoreSlot && this.nodeIs(store, n, t.src, t.dst, ports, t.proto) && store.zoneMatches(n, zone)) {
         const cb = slot * store.stride + store.common;
         if (((r[cb + W_EXPIRY] - this.now) | 0) <= 0) {
           this.kill(this.ctId(store, slot));
@@ -892,13 +909,14 @@ export class Conntrack implements CtView {
   }
 
   /**
-   * findTuple: the live confirmed entry having tuple `t` in either direction (Linux
-   * nf_conntrack_find_get), or -1; `foundDir` tells which direction matched.
+   * findTuple: the live confirmed entry having tuple `t` in either direction in conntrack zone `zone`
+   * (packed, CtZone; default the default zone) (Linux nf_conntrack_find_get), or -1; `foundDir` tells
+   * which direction matched.
    */
-  findTuple(t: Tuple): number {
+  findTuple(t: Tuple, zone = 0): number {
     const store = t.family === 6 ? this.v6 : this.v4;
     const ports = ((t.srcPort & 0xffff) << 16) | (t.dstPort & 0xffff);
-    const n = this.findLive(store, t.src, t.dst, ports, t.proto);
+    const n = this.findLive(store, t.src, t.dst, ports, t.proto, zone);
     if (n < 0) return -1;
     this.foundDir = n & 1;
     return this.ctId(store, n >>> 1);
@@ -965,6 +983,10 @@ export class Conntrack implements CtView {
     const store = this.storeOf(ct);
     const d = (store.rec[(ct & 0xffffff) * store.stride + store.common + W_EXPIRY] - toTicks(now)) | 0;
     return d > 0 ? Math.floor(d / HZ) : 0;
+  }
+  /** zone: the entry's conntrack zone (packed, CtZone; 0 the default zone) */
+  zone(ct: number): number {
+    return this.storeOf(ct).zoneOf(ct & 0xffffff);
   }
   tcpState(ct: number): number {
     if (this.l4proto(ct) !== IPPROTO.TCP) return 0;

@@ -10,7 +10,7 @@
  * (Measured on Linux 6.18 with conntrack v1.4.7: events carry no `use=`, and `mark=` only when the
  * mark is not 0 or has just changed; the [DESTROY] of an expired entry has no timeout field.)
  */
-import { IPPROTO, IPS } from "../core/netfilter.js";
+import { CtZone, IPPROTO, IPS } from "../core/netfilter.js";
 import { formatIpv4, formatIpv6 } from "../wire/addr.js";
 import { HZ, toTicks } from "./config.js";
 import { type Conntrack, CtEvent, type CtStats } from "./conntrack.js";
@@ -109,13 +109,23 @@ export function formatEntry(c: Conntrack, ct: number, at?: number): string {
   const t = at === undefined ? c.now : toTicks(at);
   const proto = c.l4proto(ct);
   const status = c.status(ct);
+  const zone = c.zone(ct);
   let s = `${protoName(proto).padEnd(8)} ${proto} ${remainingSeconds(c, ct, t)} ${stateText(c, ct)}`;
-  s += formatTuple(c, ct, 0) + countersText(c, ct, 0);
+  s += formatTuple(c, ct, 0) + zoneText(zone, CtZone.DirOrig, "zone-orig") + countersText(c, ct, 0);
   if ((status & IPS.SEEN_REPLY) === 0) s += " [UNREPLIED]";
-  s += ` ${formatTuple(c, ct, 1)}${countersText(c, ct, 1)}`;
+  s += ` ${formatTuple(c, ct, 1)}${zoneText(zone, CtZone.DirReply, "zone-reply")}${countersText(c, ct, 1)}`;
   s += assuredText(status);
-  s += ` mark=${c.mark(ct)} use=1`;
+  s += ` mark=${c.mark(ct)}${zoneText(zone, CtZone.DirBoth, "zone")} use=1`;
   return s;
+}
+
+/**
+ * zoneText: ` zone-orig=N`, ` zone-reply=N` or ` zone=N`: ctnetlink reports a zone outside the default one
+ * inside the tuple of the only direction it applies to, or as CTA_ZONE when it applies to both.
+ */
+function zoneText(zone: number, dirs: number, name: string): string {
+  if ((zone & CtZone.IdMask) === 0 || (zone & CtZone.DirBoth) !== dirs) return "";
+  return ` ${name}=${zone & CtZone.IdMask}`;
 }
 
 function assuredText(status: number): string {
@@ -148,12 +158,15 @@ export function formatEvent(c: Conntrack, type: number, ct: number): string {
   const destroy = type === CtEvent.Destroy;
   // Linux prints the protocol state in an event only with IPCT_PROTOINFO (a state change) or DESTROY.
   if (destroy || c.protoEventPending(ct)) s += stateText(c, ct);
-  s += formatTuple(c, ct, 0) + (destroy ? countersText(c, ct, 0) : "");
+  const zone = c.zone(ct);
+  s += formatTuple(c, ct, 0) + zoneText(zone, CtZone.DirOrig, "zone-orig") + (destroy ? countersText(c, ct, 0) : "");
   if ((status & IPS.SEEN_REPLY) === 0) s += " [UNREPLIED]";
-  s += ` ${formatTuple(c, ct, 1)}${destroy ? countersText(c, ct, 1) : ""}`;
+  s += ` ${formatTuple(c, ct, 1)}${zoneText(zone, CtZone.DirReply, "zone-reply")}`;
+  s += destroy ? countersText(c, ct, 1) : "";
   s += assuredText(status);
   const mark = c.mark(ct);
   if (mark !== 0 || c.markEventPending(ct)) s += ` mark=${mark}`;
+  s += zoneText(zone, CtZone.DirBoth, "zone");
   return s;
 }
 

@@ -246,7 +246,7 @@ function relatedLookup(c: Conntrack, skb: Skb, pi: PacketInfo, inner: PacketInfo
   if (!invertible(proto, ports)) return c.icmpFail(skb, CtReason.IcmpBadInner);
   const inv = invertPorts(proto, ports);
   const store: CtStore = pi.family === 4 ? c.v4 : c.v6;
-  const n = c.findLive(store, inner.dst, inner.src, inv, proto);
+  const n = c.findLive(store, inner.dst, inner.src, inv, proto, c.pktZone);
   if (n < 0) return c.icmpFail(skb, CtReason.IcmpNoRelated);
   const slot = n >>> 1;
   const dir = n & 1;

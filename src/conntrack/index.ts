@@ -70,7 +70,7 @@
 
 export { CtConfig, ctConfigFromSysctl, defaultCtConfig, HZ, SctpCtState, TcpCtState, toTicks } from "./config.js";
 export type { CapacityHook, ConntrackOptions, DestroyHook, EventSink } from "./conntrack.js";
-export { Conntrack, CT_V6, CtEvent, CtStats, ctFamily, ctSlot } from "./conntrack.js";
+export { Conntrack, CT_V6, CtEvent, CtStats, ctFamily, ctSlot, zoneOfSkb } from "./conntrack.js";
 export { formatEntry, formatEvent, formatStats, formatTuple, listEntries, protoName } from "./format.js";
 export { invertible, invertPorts } from "./icmp.js";
 export { CtReason, ctReasonIsInvalid, ctReasonName } from "./reasons.js";

@@ -26,6 +26,7 @@
  * hot path: lookups and updates do not allocate. Growth (doubling, up to the configured maximum) and
  * rehashing allocate and happen on insertion only.
  */
+import { zoneIdInDir } from "../core/netfilter.js";
 import { hashTuple, hashV4, seedWord } from "./hash.js";
 
 /** NIL: end of a chain / empty bucket / no slot (24 bits) */
@@ -120,6 +121,11 @@ export class CtStore {
   expiredSeen = -1;
   /** called after growth (NAT sizes its side arrays from it) */
   onGrow: GrowHook | null = null;
+  /**
+   * per slot: the entry's conntrack zone, packed as CtZone describes; null until the first entry outside
+   * the default zone (lookups then skip the zone test)
+   */
+  zones: Int32Array | null = null;
 
   constructor(family: number, initialCapacity: number, hardCap: number, seed: number) {
     this.family = family;
@@ -173,8 +179,30 @@ export class CtStore {
     }
     const b = slot * this.stride;
     this.rec.fill(0, b, b + this.stride);
+    if (this.zones !== null) this.zones[slot] = 0;
     this.count++;
     return slot;
+  }
+
+  /** setZone: the conntrack zone of a slot (packed, CtZone; 0 the default zone). */
+  setZone(slot: number, zone: number): void {
+    if (zone !== 0 && this.zones === null) this.zones = new Int32Array(this.capacity);
+    if (this.zones !== null) this.zones[slot] = zone;
+  }
+
+  /** zoneOf: the conntrack zone of a slot (packed, CtZone). */
+  zoneOf(slot: number): number {
+    return this.zones === null ? 0 : this.zones[slot];
+  }
+
+  /**
+   * zoneMatches: Linux nf_ct_zone_equal for node `n`: the entry's zone id in the node's direction equals
+   * that of `zone` (packed, CtZone).
+   */
+  zoneMatches(n: number, zone: number): boolean {
+    const d = n & 1;
+    const ez = this.zones === null ? 0 : this.zones[n >>> 1];
+    return zoneIdInDir(ez, d) === zoneIdInDir(zone, d);
   }
 
   /**
@@ -216,6 +244,11 @@ export class CtStore {
     rec.set(this.rec);
     this.rec = rec;
     this.capacity = newCap;
+    if (this.zones !== null) {
+      const z = new Int32Array(newCap);
+      z.set(this.zones);
+      this.zones = z;
+    }
     const nb = nextPow2(newCap * 2);
     if (nb !== this.buckets.length) {
       this.buckets = new Int32Array(nb).fill(NIL);
@@ -286,9 +319,11 @@ export class CtStore {
   // ---- lookup ----------------------------------------------------------------------------------
 
   /**
-   * find: the node id whose tuple is (src, dst, ports, proto), among hashed entries not expired at
-   * `now` (ticks), or -1. An expired entry met on the way is left in `expiredSeen` for the caller to
-   * kill (Linux kills expired entries it meets during lookups).
+   * find: the node id whose tuple is (src, dst, ports, proto) in conntrack zone `zone` (packed, CtZone;
+   * default 0), among hashed entries not expired at `now` (ticks), or -1. An expired entry met on the
+   * way is left in `expiredSeen` for the caller to kill (Linux kills expired entries it meets during
+   * lookups). The zone is tested only after the tuple matched, and only when some entry or the packet
+   * is outside the default zone.
    *
    * hot path: must not allocate.
    */
@@ -300,9 +335,11 @@ export class CtStore {
     ports: number,
     proto: number,
     now: number,
+    zone = 0,
   ): number {
     const r = this.rec;
     const stride = this.stride;
+    const zoned = zone !== 0 || this.zones !== null;
     if (this.aw === 1) {
       const s0 = src[sOff];
       const d0 = dst[dOff];
@@ -313,7 +350,13 @@ export class CtStore {
         const slotBase = (n >>> 1) * stride;
         const o = slotBase + ((n & 1) << 2);
         const link = r[o + 3];
-        if (r[o] === s0 && r[o + 1] === d0 && r[o + 2] === ports && link >>> 24 === proto) {
+        if (
+          r[o] === s0 &&
+          r[o + 1] === d0 &&
+          r[o + 2] === ports &&
+          link >>> 24 === proto &&
+          (!zoned || this.zoneMatches(n, zone))
+        ) {
           if (((r[slotBase + 9] - now) | 0) > 0) return n;
           this.expiredSeen = n >>> 1;
         }
@@ -338,7 +381,8 @@ export class CtStore {
         r[o + 4] === dst[dOff] &&
         r[o + 5] === dst[dOff + 1] &&
         r[o + 6] === dst[dOff + 2] &&
-        r[o + 7] === dst[dOff + 3]
+        r[o + 7] === dst[dOff + 3] &&
+        (!zoned || this.zoneMatches(n, zone))
       ) {
         if (((r[slotBase + ew] - now) | 0) > 0) return n;
         this.expiredSeen = n >>> 1;
@@ -387,17 +431,18 @@ export class CtStore {
 
   /**
    * clashWalk: walk the chain of node `n`'s tuple (Linux __nf_conntrack_confirm's loop): the first
-   * hashed node holding the same tuple, not of slot `skipSlot` (ignoring expiry), or -1 when there is
-   * none, or -2 when more than `maxLen` nodes precede it (chain too long). Expired holders are the
-   * caller's to judge.
+   * hashed node holding the same tuple in the same zone (that of node `n`'s entry), not of slot
+   * `skipSlot` (ignoring expiry), or -1 when there is none, or -2 when more than `maxLen` nodes precede
+   * it (chain too long). Expired holders are the caller's to judge.
    */
   clashWalk(n: number, skipSlot: number, maxLen: number): number {
     const bi = this.nodeHash(n) & this.bucketMask;
     const r = this.rec;
+    const zone = this.zoneOf(n >>> 1);
     let cur = this.buckets[bi];
     let len = 0;
     while (cur !== NIL) {
-      if (cur >>> 1 !== skipSlot && this.nodeEquals(cur, n)) return cur;
+      if (cur >>> 1 !== skipSlot && this.nodeEquals(cur, n) && this.zoneMatches(cur, zone)) return cur;
       if (len++ > maxLen) return -2;
       cur = r[(cur >>> 1) * this.stride + (cur & 1) * this.node + this.node - 1] & NIL;
     }

@@ -24,6 +24,13 @@ export interface CtView {
   expiresIn(ct: number, now: number): number;
   /** TCP conntrack state (TcpCtState) or 0 for other protocols */
   tcpState(ct: number): number;
+  /** the entry's conntrack zone, packed as CtZone describes (0: the default zone) */
+  zone(ct: number): number;
+  /**
+   * findTuple: the live confirmed entry holding tuple `t` in some direction within `zone` (packed,
+   * CtZone), or -1 (Linux nf_conntrack_find_get)
+   */
+  findTuple(t: Tuple, zone?: number): number;
 }
 
 /** Interface facts the rules need (ifname matching, addrtype, MASQUERADE, REDIRECT). */
@@ -71,4 +78,10 @@ export interface TargetEnv {
   log(skb: Skb, kind: "LOG" | "NFLOG", prefix: string): void;
   /** seeded random u32 for statistic --mode random and NAT randomness */
   randomU32(): number;
+  /**
+   * routeMtu: the MTU of the route the packet takes (Linux dst_mtu(skb_dst(skb))), or with `reverse` of
+   * the route back to its source address (the lookup TCPMSS --clamp-mss-to-pmtu makes); 0xffffffff
+   * when there is no such route.
+   */
+  routeMtu(skb: Skb, reverse: boolean): number;
 }

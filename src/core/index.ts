@@ -5,6 +5,7 @@ export {
   CT_IS_REPLY,
   CtInfo,
   CtState,
+  CtZone,
   Dir,
   HOOK_NAMES,
   Hook,
@@ -14,6 +15,7 @@ export {
   NatRange,
   NatRangeFlag,
   Verdict,
+  zoneIdInDir,
 } from "./netfilter.js";
 export { PacketType, Skb } from "./skb.js";
 export { Tuple } from "./tuple.js";

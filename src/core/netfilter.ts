@@ -84,6 +84,29 @@ export const CtState = {
   DNAT: 1 << 10,
 } as const;
 
+/**
+ * CtZone: conntrack zones (Linux `struct nf_conntrack_zone`), packed in one number: the zone id in bits
+ * 0-15, the directions it applies to in bits 16-17 (Linux NF_CT_ZONE_DIR_ORIG / _REPL; both for
+ * `CT --zone`), and FromMark (bit 18) when the id is to be taken from the packet mark (`CT --zone mark`).
+ * 0 is the default zone. A zone is part of a connection's identity: a tuple in one zone never meets the
+ * same tuple in another.
+ */
+export const CtZone = {
+  DirOrig: 1 << 16,
+  DirReply: 1 << 17,
+  DirBoth: 3 << 16,
+  FromMark: 1 << 18,
+  IdMask: 0xffff,
+} as const;
+
+/**
+ * zoneIdInDir: Linux nf_ct_zone_id: the zone id a packed zone has in direction `dir` (Dir.Original or
+ * Dir.Reply): its id when the zone applies to that direction, else the default zone 0.
+ */
+export function zoneIdInDir(zone: number, dir: number): number {
+  return ((zone >>> (16 + dir)) & 1) !== 0 ? zone & 0xffff : 0;
+}
+
 /** NAT manipulation type (Linux `enum nf_nat_manip_type`). */
 export const Manip = { Src: 0, Dst: 1 } as const;
 export type Manip = (typeof Manip)[keyof typeof Manip];

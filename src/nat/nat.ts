@@ -35,7 +35,18 @@
  * hot path: `hook`, `natPacket`, `icmpReplyTranslation` and `setupInfo` do not allocate.
  */
 import { protoName as conntrackProtoName } from "../conntrack/format.js";
-import { CtInfo, Dir, Hook, IPPROTO, IPS, Manip, NatRange, NatRangeFlag, Verdict } from "../core/netfilter.js";
+import {
+  CtInfo,
+  Dir,
+  Hook,
+  IPPROTO,
+  IPS,
+  Manip,
+  NatRange,
+  NatRangeFlag,
+  Verdict,
+  zoneIdInDir,
+} from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
 import { Tuple } from "../core/tuple.js";
 import { type PacketInfo, WireStatus } from "../wire/packet-info.js";
@@ -312,6 +323,7 @@ export class Nat {
 
   private getUniqueTuple(out: Tuple, orig: Tuple, range: NatRange, ct: number, manip: number): void {
     const flags = range.flags;
+    const zone = this.zoneOf(ct);
     // 1) source mappings: keep the original tuple if it fits and is free, else reuse this source's mapping
     if (manip === Manip.Src && (flags & RANDOM_ALL) === 0) {
       if (nfInRange(orig, range)) {
@@ -319,13 +331,13 @@ export class Nat {
           copyTuple(out, orig);
           return;
         }
-      } else if (this.findAppropriateSrc(orig, out, range)) {
+      } else if (this.findAppropriateSrc(orig, out, range, zone)) {
         if (!this.usedTuple(out, ct)) return;
       }
     }
     // 2) the address in the range, deterministic per (source, destination)
     copyTuple(out, orig);
-    findBestIps(out, range, manip);
+    findBestIps(out, range, manip, zone & 0xffff);
     // 3) keep the port/id if it is in range and unique
     if ((flags & RANDOM_ALL) === 0) {
       if ((flags & NatRangeFlag.PROTO_SPECIFIED) !== 0) {
@@ -360,10 +372,11 @@ export class Nat {
     if (!allowClash(t.proto)) return true;
     const usesNat = IPS.NAT_MASK | IPS.SEQ_ADJUST;
     if (ct >= 0 && (this.ct.status(ct) & usesNat) !== 0) return true;
-    let other = this.ct.findTuple(t);
+    const zone = this.zoneOf(ct);
+    let other = this.ct.findTuple(t, zone);
     if (other < 0) {
       invertTuple(this.tRev, t);
-      other = this.ct.findTuple(this.tRev);
+      other = this.ct.findTuple(this.tRev, zone);
       if (other < 0) return false; // the clashing entry went away
     }
     if (this.ct.foundDir !== Dir.Reply) return true;
@@ -395,7 +408,7 @@ export class Nat {
     ) {
       return ops.tupleTaken(this.tHard, ct);
     }
-    const other = ops.findTuple(this.tHard);
+    const other = ops.findTuple(this.tHard, this.zoneOf(ct));
     if (other < 0) return false;
     if (ops.foundDir === Dir.Original) return true;
     if (other === ct) return true;
@@ -413,12 +426,21 @@ export class Nat {
     return true;
   }
 
-  /** Linux find_appropriate_src: an earlier binding of the same source whose mapping fits `range`. */
-  private findAppropriateSrc(orig: Tuple, out: Tuple, range: NatRange): boolean {
+  /** zoneOf: the conntrack zone of entry `ct` (packed, CtZone); 0 without an entry or zone support. */
+  private zoneOf(ct: number): number {
+    return ct >= 0 && this.ct.zone !== undefined ? this.ct.zone(ct) : 0;
+  }
+
+  /**
+   * Linux find_appropriate_src: an earlier binding of the same source, in the same conntrack zone (its
+   * original direction), whose mapping fits `range`.
+   */
+  private findAppropriateSrc(orig: Tuple, out: Tuple, range: NatRange, zone: number): boolean {
     const bs = this.bysource;
     const s = this.tSrc;
     for (let i = bs.head(bs.bucket(orig.src, orig.srcPort, orig.proto)); i >= 0; i = bs.nextOf(i)) {
       const c = bs.ctOf(i);
+      if (zoneIdInDir(this.zoneOf(c), Dir.Original) !== zoneIdInDir(zone, Dir.Original)) continue;
       this.readTuple(c, Dir.Original, s);
       if (s.proto !== orig.proto || s.family !== orig.family || s.srcPort !== orig.srcPort) continue;
       if (!addrEqual(s.src, orig.src)) continue;
@@ -907,10 +929,10 @@ export function nfInRange(t: Tuple, range: NatRange): boolean {
 /**
  * findBestIps: Linux find_best_ips_proto: choose the address of `t` that `manip` changes from the
  * range: the range's only address, or jhash2 of the source address seeded with the last word of the
- * destination (unless PERSISTENT), scaled word by word into the range with reciprocal_scale, exactly as
+ * destination xor the conntrack zone id `zoneId` (unless PERSISTENT), scaled word by word into the range with reciprocal_scale, exactly as
  * the kernel computes it on a little-endian host.
  */
-export function findBestIps(t: Tuple, range: NatRange, manip: number): void {
+export function findBestIps(t: Tuple, range: NatRange, manip: number, zoneId = 0): void {
   if ((range.flags & NatRangeFlag.MAP_IPS) === 0) return;
   const v = manip === Manip.Src ? t.src : t.dst;
   const min = range.minAddr;
@@ -921,13 +943,13 @@ export function findBestIps(t: Tuple, range: NatRange, manip: number): void {
   }
   const last = t.family === 4 ? 0 : 3;
   const persistent = (range.flags & NatRangeFlag.PERSISTENT) !== 0;
-  // the hash reads the words in host (little-endian) order; the zone id is 0
+  // the hash reads the words in host (little-endian) order; the seed mixes in the conntrack zone id
   let j = jhash2x4(
     bswap32(t.src[0]),
     bswap32(t.src[1]),
     bswap32(t.src[2]),
     bswap32(t.src[3]),
-    persistent ? 0 : bswap32(t.dst[last]),
+    persistent ? 0 : (bswap32(t.dst[last]) ^ zoneId) | 0,
   );
   let fullRange = false;
   for (let i = 0; i <= last; i++) {

@@ -36,16 +36,21 @@ export interface NatConntrack {
    */
   setTuple(ct: number, dir: number, t: Tuple): boolean;
   /**
-   * Linux nf_conntrack_tuple_taken: whether a live (unexpired) confirmed entry other than `ignoreCt`
-   * holds `t` in either direction, except an entry whose ORIGINAL tuple equals the ORIGINAL tuple of
+   * Linux nf_conntrack_tuple_taken: whether a live (unexpired) confirmed entry other than `ignoreCt`, in
+   * the conntrack zone of `ignoreCt`, holds `t` in either direction, except an entry whose ORIGINAL tuple equals the ORIGINAL tuple of
    * `ignoreCt` (the same flow seen twice; left to clash resolution). `ignoreCt` may be -1.
    */
   tupleTaken(t: Tuple, ignoreCt: number): boolean;
   /**
-   * Linux nf_conntrack_find_get: the live confirmed entry holding `t` in some direction, or -1; the
-   * direction that matched is left in `foundDir`.
+   * Linux nf_conntrack_find_get: the live confirmed entry holding `t` in some direction within conntrack
+   * zone `zone` (packed, CtZone; default 0), or -1; the direction that matched is left in `foundDir`.
    */
-  findTuple(t: Tuple): number;
+  findTuple(t: Tuple, zone?: number): number;
+  /**
+   * Optional: the entry's conntrack zone (packed, CtZone; 0 the default zone). Without it every entry is
+   * in the default zone.
+   */
+  zone?(ct: number): number;
   /** Direction (Dir.Original / Dir.Reply) of the tuple the last successful findTuple matched. */
   readonly foundDir: number;
   /** TCP conntrack state (Linux enum tcp_conntrack numbering: SYN_SENT 1 ... TIME_WAIT 7, CLOSE 8). */

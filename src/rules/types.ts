@@ -67,11 +67,22 @@ export class RuleEnv {
   hz = 250;
   /** scratch tuple for matches that read conntrack tuples (never kept) */
   readonly tuple: Tuple = new Tuple();
+  /**
+   * a buffer of the rules engine's for a packet that must grow (TCPMSS adding an option): the packet is
+   * copied here and its PacketInfo re-pointed; allocated the first time it is needed
+   */
+  growBuf: Uint8Array = new Uint8Array(0);
   constructor(ct: CtView, ifaces: IfaceView, addrType: AddrTypeView, target: TargetEnv) {
     this.ct = ct;
     this.ifaces = ifaces;
     this.addrType = addrType;
     this.target = target;
+  }
+
+  /** scratchFor: growBuf, at least `len` bytes long (cold path: allocates once). */
+  scratchFor(len: number): Uint8Array {
+    if (this.growBuf.length < len) this.growBuf = new Uint8Array(Math.max(len, 65535 + 64));
+    return this.growBuf;
   }
 }
 

@@ -4,7 +4,7 @@
  * iptables libxt_* / libipt_REJECT / libip6t_REJECT).
  */
 import { RejectWith } from "../../core/env.js";
-import { Verdict } from "../../core/netfilter.js";
+import { CtInfo, CtZone, Verdict } from "../../core/netfilter.js";
 import type { Skb } from "../../core/skb.js";
 import { quoteForSave } from "../lexer.js";
 import {
@@ -439,7 +439,18 @@ export class ConnmarkTarget extends Target {
   }
 }
 
-/** CtTarget: `-j CT --notrack` (raw table): the packet is not tracked. Other CT options are unsupported. */
+const CT_ZONE_ORIG = 1;
+const CT_ZONE_REPLY = 2;
+const CT_ZONE_MARK = 4;
+
+/**
+ * CtTarget: `-j CT` (raw table): attaches a conntrack template to the packet (Linux xt_CT): `--notrack`
+ * makes it untracked; `--zone N|mark`, `--zone-orig`, `--zone-reply` put its connection into a conntrack
+ * zone (the id from the packet mark with `mark`; a direction-limited zone when only one of -orig and
+ * -reply was given); with none of them the template is the default zone's. The first CT or NOTRACK
+ * target that reaches a packet wins (Linux: a packet that carries a template or connection already is
+ * left alone). --helper, --ctevents, --expevents and --timeout are not implemented.
+ */
 export class CtTarget extends Target {
   static readonly extName: string = "CT";
   readonly name = "CT";
@@ -454,22 +465,62 @@ export class CtTarget extends Target {
     opt("timeout"),
   ];
   notrack = false;
-  parse(o: string, _arg: string, _inv: boolean, p: ParseCtx): void {
-    if (o !== "notrack") p.unsupported(`CT --${o}`, `CT target option '--${o}' is not implemented by ctnat`);
-    this.notrack = true;
+  /** zone id (the last one given) and the XT_CT_ZONE_* flags the options set */
+  zoneId = 0;
+  zoneFlags = 0;
+  /** the packed zone (CtZone) the template carries; 0 the default zone */
+  zone = 0;
+  private seen = 0;
+  parse(o: string, arg: string, _inv: boolean, p: ParseCtx): void {
+    if (o === "notrack") {
+      this.notrack = true;
+      return;
+    }
+    if (o !== "zone" && o !== "zone-orig" && o !== "zone-reply") {
+      p.unsupported(`CT --${o}`, `CT target option '--${o}' is not implemented by ctnat`);
+    }
+    const bit = o === "zone" ? 1 : o === "zone-orig" ? 2 : 4;
+    if (this.seen & bit) p.fail(`CT: option "--${o}" can only be used once.`);
+    this.seen |= bit;
+    if (o === "zone-orig") this.zoneFlags |= CT_ZONE_ORIG;
+    if (o === "zone-reply") this.zoneFlags |= CT_ZONE_REPLY;
+    this.zoneId = 0;
+    if (arg.toLowerCase() === "mark") this.zoneFlags |= CT_ZONE_MARK;
+    else {
+      const v = parseUint(arg, 0, 0xffff);
+      if (v === null) p.failArg(`Cannot parse ${arg} as a zone ID`);
+      this.zoneId = v;
+    }
+  }
+  override finalCheck(_p: ParseCtx): void {
+    // Linux xt_ct_flags_to_dir: one direction flag alone limits the zone to it, else both directions
+    const f = this.zoneFlags & (CT_ZONE_ORIG | CT_ZONE_REPLY);
+    const dir = f === CT_ZONE_ORIG ? CtZone.DirOrig : f === CT_ZONE_REPLY ? CtZone.DirReply : CtZone.DirBoth;
+    if (this.zoneFlags & CT_ZONE_MARK) this.zone = CtZone.FromMark | dir;
+    else this.zone = this.zoneId === 0 ? 0 : this.zoneId | dir;
   }
   override check(c: CheckCtx): string | null {
     return hookCheck(c, "CT target", "raw", 0);
   }
   action(skb: Skb, _env: RuleEnv): number {
+    // a packet that already has a template or a connection (Linux skb->_nfct) is left alone
+    if (skb.ctTemplate || skb.ct >= 0 || skb.ctInfo === CtInfo.Untracked) return Verdict.Continue;
+    skb.ctTemplate = true;
     if (this.notrack) skb.notrack = true;
+    else skb.ctZone = this.zone;
     return Verdict.Continue;
   }
+  private zoneText(prefix: string): string {
+    if (this.zoneId === 0 && (this.zoneFlags & CT_ZONE_MARK) === 0) return "";
+    const f = this.zoneFlags & (CT_ZONE_ORIG | CT_ZONE_REPLY);
+    const name = f === CT_ZONE_ORIG ? "zone-orig" : f === CT_ZONE_REPLY ? "zone-reply" : "zone";
+    return ` ${prefix}${name} ${this.zoneFlags & CT_ZONE_MARK ? "mark" : this.zoneId}`;
+  }
   save(): string {
-    return this.notrack ? " --notrack" : "";
+    return (this.notrack ? " --notrack" : "") + this.zoneText("--");
   }
   print(): string {
-    return this.notrack ? " CT notrack" : " CT";
+    return ` CT${this.notrack ? " notrack" : ""}${this.zoneText("")}`;
   }
 }
 
@@ -486,6 +537,9 @@ export class NotrackTarget extends Target {
     return hookCheck(c, "NOTRACK target", "raw", 0);
   }
   action(skb: Skb, _env: RuleEnv): number {
+    // as CT: the first template attached wins
+    if (skb.ctTemplate || skb.ct >= 0 || skb.ctInfo === CtInfo.Untracked) return Verdict.Continue;
+    skb.ctTemplate = true;
     skb.notrack = true;
     return Verdict.Continue;
   }

@@ -14,6 +14,7 @@ import {
   TraceTarget,
 } from "./basic.js";
 import { DnatTarget, MasqueradeTarget, NetmapTarget, RedirectTarget, SnatTarget } from "./nat.js";
+import { TcpmssTarget } from "./tcpmss.js";
 
 type TargetClass = new (family: number) => Target;
 
@@ -31,13 +32,13 @@ const TARGETS: ReadonlyMap<string, TargetClass> = new Map<string, TargetClass>([
   ["MASQUERADE", MasqueradeTarget],
   ["REDIRECT", RedirectTarget],
   ["NETMAP", NetmapTarget],
+  ["TCPMSS", TcpmssTarget],
 ]);
 
 /** targets iptables has that ctnat does not implement */
 const KNOWN_UNSUPPORTED = new Set([
   "NFQUEUE",
   "QUEUE",
-  "TCPMSS",
   "DSCP",
   "TOS",
   "TEE",
@@ -97,5 +98,6 @@ export {
   RedirectTarget,
   RejectTarget,
   SnatTarget,
+  TcpmssTarget,
   TraceTarget,
 };

@@ -22,6 +22,8 @@ export interface FakeConn {
   reply: Tuple;
   expires: number;
   tcpState: number;
+  /** conntrack zone (packed, CtZone); absent: the default zone */
+  zone?: number;
 }
 
 export class FakeCt implements CtView {
@@ -50,6 +52,17 @@ export class FakeCt implements CtView {
   }
   tcpState(ct: number): number {
     return this.conns[ct]!.tcpState;
+  }
+  zone(ct: number): number {
+    return this.conns[ct]!.zone ?? 0;
+  }
+  findTuple(t: Tuple, zone = 0): number {
+    for (let i = 0; i < this.conns.length; i++) {
+      const c = this.conns[i]!;
+      if ((c.zone ?? 0) !== zone) continue;
+      if (c.orig.equals(t) || c.reply.equals(t)) return i;
+    }
+    return -1;
   }
 }
 
@@ -123,6 +136,13 @@ export class RecordingTargetEnv implements TargetEnv {
   }
   log(_skb: Skb, kind: "LOG" | "NFLOG", prefix: string): void {
     this.calls.push({ kind, arg: 0, range: null, text: prefix });
+  }
+  /** MTU routeMtu answers (forward route, route back to the source) */
+  mtu = 1500;
+  reverseMtu = 1500;
+  routeMtu(_skb: Skb, reverse: boolean): number {
+    this.calls.push({ kind: "routeMtu", arg: reverse ? 1 : 0, range: null, text: "" });
+    return reverse ? this.reverseMtu : this.mtu;
   }
   randomU32(): number {
     let x = this.state;
