@@ -173,6 +173,31 @@ function routeTypeBits(t: number): number {
   }
 }
 
+/**
+ * routeMtu: Linux dst_mtu of the route to the packet's destination, or with `reverse` to its source (the
+ * lookup TCPMSS --clamp-mss-to-pmtu makes): the route's mtu metric, else its device's MTU, at most
+ * IP_MAX_MTU (0xfff0) for IPv4; a local address routes through the loopback device; 0xffffffff when
+ * there is no usable route.
+ */
+function routeMtu(fib: Fib, skb: Skb, reverse: boolean): number {
+  const pi = skb.pi;
+  const v4 = pi.family === 4;
+  const a = reverse ? pi.src : pi.dst;
+  const max = v4 ? 0xfff0 : 0xffff;
+  if (v4 ? fib.isLocal4(a[0]) : fib.isLocal6(a)) {
+    for (const f of fib.ifaces) if (f.loopback) return Math.min(f.mtu, max);
+    return max;
+  }
+  const r = v4 ? fib.lookup4(a[0]) : fib.lookup6(a);
+  if (r < 0) return 0xffffffff;
+  const route = fib.route(pi.family, r);
+  const oif = fib.oif(pi.family, r);
+  if (route.type !== RouteType.Unicast || oif < 0) return 0xffffffff;
+  if (route.mtu > 0) return Math.min(route.mtu, max);
+  for (const f of fib.ifaces) if (f.ifindex === oif) return Math.min(f.mtu, max);
+  return 0xffffffff;
+}
+
 function natInterfaces(ifaces: readonly NetIface[]): NatInterfaces {
   const n = new NatInterfaces();
   for (const f of [...ifaces].sort((a, b) => a.ifindex - b.ifindex)) {
@@ -257,6 +282,7 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
     reject: (skb: Skb, withType: number) => gateway?.rejectCurrent(skb, withType),
     log: (skb: Skb, kind: "LOG" | "NFLOG", prefix: string) => instance?.onLog?.(skb, kind, prefix),
     randomU32: () => rng.randomU32(),
+    routeMtu: (skb: Skb, reverse: boolean) => routeMtu(fib, skb, reverse),
   };
   const env = new RuleEnv(conntrack, ifaceNames, new FibAddrType(fib), targetEnv);
   const port = (rs: Ruleset): RulesPort => ({
