@@ -10,8 +10,9 @@
  * The writers put their bytes under a temporary name beside the target and rename it into place at
  * close(), so that an output that exists under its real name is complete (the replay contract).
  */
-import { closeSync, fstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { InputError } from "../core/errors.js";
 import { CaptureFormatError } from "../pcap/errors.js";
 import { CaptureReader } from "../pcap/reader.js";
 import type { CaptureInterface, CaptureRecord } from "../pcap/record.js";
@@ -33,7 +34,9 @@ export interface CaptureFileReaderOptions {
  *     try { for (let rec = f.next(); rec; rec = f.next()) use(rec); } finally { f.close(); }
  *
  * The record and its bytes are valid until the next call to next() (see CaptureRecord).
- * Errors are CaptureFormatError naming the file (`in.pcap: byte 24: ...`); I/O errors are Node's.
+ * Errors are CaptureFormatError naming the file (`in.pcap: byte 24: ...`); a file that cannot be opened
+ * or read (missing, a directory, no permission) is an InputError naming it (`in.pcap: cannot read
+ * capture: EISDIR`); other I/O errors are Node's.
  */
 export class CaptureFileReader {
   readonly path: string;
@@ -55,13 +58,20 @@ export class CaptureFileReader {
   /**
    * open: open a capture file and read its header, so that a file that is not a capture is refused
    * here, before any record is read.
-   * @throws CaptureFormatError, or Node's error when the file cannot be opened
+   * @throws CaptureFormatError, or InputError when the file cannot be opened or read
    */
   static open(path: string, options: CaptureFileReaderOptions = {}): CaptureFileReader {
-    const fd = openSync(path, "r");
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch (e) {
+      throw ioError("cannot read capture", path, e);
+    }
     let f: CaptureFileReader;
     try {
-      f = new CaptureFileReader(path, fd, fstatSync(fd).size, options.chunkSize ?? READ_CHUNK_SIZE);
+      const st = fstatSync(fd);
+      if (st.isDirectory()) throw new InputError("cannot read capture: it is a directory", { file: path });
+      f = new CaptureFileReader(path, fd, st.size, options.chunkSize ?? READ_CHUNK_SIZE);
     } catch (e) {
       closeSync(fd);
       throw e;
@@ -159,6 +169,12 @@ export function readCaptureFile(path: string, onRecord: (rec: CaptureRecord) => 
   return f;
 }
 
+/** ioError: a Node file-system error as a one-line InputError naming the file (`what: CODE`). */
+function ioError(what: string, file: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === undefined ? (e as Error) : new InputError(`${what}: ${code}`, { file });
+}
+
 /**
  * AtomicFile: a file written under a temporary name in the target's directory (`.name.tmp-PID-N`)
  * and renamed to its name by commit(). abort() removes the temporary file. Writes are synchronous
@@ -170,10 +186,23 @@ export class AtomicFile {
   private fd: number;
   private static serial = 0;
 
+  /** @throws InputError when the file cannot be created (its directory missing or not writable, or a directory in its place) */
   constructor(path: string) {
     this.path = path;
     this.tempPath = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${AtomicFile.serial++}`);
-    this.fd = openSync(this.tempPath, "w");
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      // absent: it will be created
+    }
+    // refused now, not at commit: by then other outputs may already be in place
+    if (isDir) throw new InputError("cannot write output: a directory is in its place", { file: path });
+    try {
+      this.fd = openSync(this.tempPath, "w");
+    } catch (e) {
+      throw ioError("cannot write output", path, e);
+    }
   }
 
   /** write: append a chunk (borrowed: written before returning). */
