@@ -153,6 +153,7 @@ export function parseIpAddrJson(text: string, file = "addr"): NetIface[] {
   const root = sh.arr(parseJson(text, file), "(top level)");
   const out: NetIface[] = [];
   const seen = new Set<string>();
+  const indexes = new Set<number>();
   root.forEach((item, i) => {
     const p = `[${i}]`;
     const o = sh.obj(item, p);
@@ -160,12 +161,22 @@ export function parseIpAddrJson(text: string, file = "addr"): NetIface[] {
     if (seen.has(name)) sh.fail(`${p}.ifname`, `interface ${name} listed twice`);
     seen.add(name);
     const ifindex = sh.num(o.ifindex, `${p}.ifindex`);
+    // Linux interface indexes are positive ints, one per interface
+    if (!Number.isInteger(ifindex) || ifindex < 1 || ifindex > 0x7fffffff) {
+      sh.fail(`${p}.ifindex`, `interface index ${ifindex} is not a positive integer`);
+    }
+    if (indexes.has(ifindex)) sh.fail(`${p}.ifindex`, `interface index ${ifindex} listed twice`);
+    indexes.add(ifindex);
     const flags =
       o.flags === undefined ? [] : sh.arr(o.flags, `${p}.flags`).map((f, k) => sh.str(f, `${p}.flags[${k}]`));
     const linkType = o.link_type === undefined ? "ether" : sh.str(o.link_type, `${p}.link_type`);
     const mtu = o.mtu === undefined ? 1500 : sh.num(o.mtu, `${p}.mtu`);
     if (mtu < 68 || mtu > 65536 || !Number.isInteger(mtu)) sh.fail(`${p}.mtu`, `MTU ${mtu} out of range 68..65536`);
     const mac = typeof o.address === "string" ? parseMac(o.address) : null;
+    // an Ethernet interface's address is its MAC (other link types print other things there)
+    if (linkType === "ether" && o.address !== undefined && mac === null) {
+      sh.fail(`${p}.address`, `not a link-layer address: ${JSON.stringify(o.address)}`);
+    }
     const addrs: NetAddr[] = [];
     const ai = o.addr_info === undefined ? [] : sh.arr(o.addr_info, `${p}.addr_info`);
     ai.forEach((a, k) => {
@@ -180,9 +191,11 @@ export function parseIpAddrJson(text: string, file = "addr"): NetIface[] {
         sh.fail(`${q}.prefixlen`, `prefix length ${prefixLen} out of range`);
       }
       const scopeName = ao.scope === undefined ? "global" : sh.str(ao.scope, `${q}.scope`);
-      const scope =
-        SCOPE[scopeName] ??
-        (/^\d+$/.test(scopeName) ? Number(scopeName) : sh.fail(`${q}.scope`, `unknown scope ${scopeName}`));
+      const scope = Object.hasOwn(SCOPE, scopeName)
+        ? SCOPE[scopeName]!
+        : /^\d+$/.test(scopeName)
+          ? Number(scopeName)
+          : sh.fail(`${q}.scope`, `unknown scope ${scopeName}`);
       addrs.push({
         family,
         local,
@@ -225,8 +238,10 @@ export function parseIpRouteJson(text: string, family: 4 | 6, file = family === 
     const o = sh.obj(item, p);
     if (o.nexthops !== undefined) sh.fail(`${p}.nexthops`, "multipath routes are not supported");
     const typeName = o.type === undefined ? "unicast" : sh.str(o.type, `${p}.type`);
-    const type = ROUTE_TYPES[typeName];
-    if (type === undefined) sh.fail(`${p}.type`, `unknown route type ${typeName}`);
+    // own properties only: "constructor" is not a route type
+    const type = Object.hasOwn(ROUTE_TYPES, typeName)
+      ? ROUTE_TYPES[typeName]!
+      : sh.fail(`${p}.type`, `unknown route type ${typeName}`);
     const dstText = sh.str(o.dst, `${p}.dst`);
     let dst: Int32Array;
     let prefixLen: number;
