@@ -8,6 +8,15 @@ import { InputError } from "../core/errors.js";
 
 export type Sysctls = Map<string, string>;
 
+/**
+ * Keys ctnat reads whose values Linux keeps as integers (`sysctl -a` prints nothing else for them, and
+ * writing anything else fails with EINVAL): a file saying otherwise is refused here, at its line, rather
+ * than ignored or refused later without a place. (net.ipv6.icmp.ratemask is a list; ip_local_port_range
+ * two numbers.)
+ */
+const INTEGER_KEY =
+  /^net\.(netfilter\.nf_conntrack_\w+|ipv4\.(ip_forward\w*|ipfrag_\w+|icmp_\w+)|ipv6\.(conf\.all\.forwarding|icmp\.(?!ratemask$)\w+))$/;
+
 /** parseSysctl: read `sysctl -a` text. @throws InputError for a malformed line. */
 export function parseSysctl(text: string, file = ""): Sysctls {
   const out: Sysctls = new Map();
@@ -28,7 +37,20 @@ export function parseSysctl(text: string, file = ""): Sysctls {
     if (key === "" || /\s/.test(key)) {
       throw new InputError(`bad sysctl key ${JSON.stringify(key)}`, { file, line: i + 1, column: 1 });
     }
-    out.set(key, raw.slice(eq + 1).trim());
+    const after = raw.slice(eq + 1);
+    const value = after.trim();
+    const bad =
+      (INTEGER_KEY.test(key) && !/^-?\d+$/.test(value)) ||
+      (key === "net.ipv4.ip_local_port_range" && !/^\d+\s+\d+$/.test(value));
+    if (bad) {
+      const what = key === "net.ipv4.ip_local_port_range" ? "two port numbers" : "an integer";
+      throw new InputError(`${key}: expected ${what}, found ${JSON.stringify(value.slice(0, 60))}`, {
+        file,
+        line: i + 1,
+        column: eq + 2 + (after.length - after.trimStart().length),
+      });
+    }
+    out.set(key, value);
   }
   return out;
 }
