@@ -4,7 +4,7 @@
  * when everything succeeded).
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { InputError } from "../core/errors.js";
 import { buildGateway, type GatewayInstance } from "../engine/build.js";
 import { type NetIface, type NetRoute, parseIpAddrJson, parseIpRouteJson } from "../engine/netconf.js";
@@ -53,6 +53,21 @@ function readText(file: string, what: string): string {
   } catch (e) {
     throw new InputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
   }
+}
+
+/**
+ * makeDirs: mkdir -p. Not mkdirSync({ recursive: true }): Node 20 loops forever when mkdir answers
+ * ENOENT under a parent that exists (procfs: `--out /proc/x`).
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (let i = missing.length - 1; i >= 0; i--) mkdirSync(missing[i]!);
+  // something other than a directory in its place: let mkdir say so (EEXIST)
+  if (missing.length === 0 && !statSync(dir).isDirectory()) mkdirSync(dir);
 }
 
 /** runReplay: the CLI action. */
@@ -154,7 +169,7 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
   try {
     openInputs();
     try {
-      mkdirSync(outDir, { recursive: true });
+      makeDirs(outDir);
     } catch (e) {
       throw new InputError(`cannot create the output directory: ${(e as NodeJS.ErrnoException).code}`, {
         file: outDir,
