@@ -9,12 +9,12 @@ import { InputError } from "../core/errors.js";
 import { buildGateway, type GatewayInstance } from "../engine/build.js";
 import { type NetIface, type NetRoute, parseIpAddrJson, parseIpRouteJson } from "../engine/netconf.js";
 import type { GatewaySink } from "../engine/ports.js";
-import { type ReplayCounters, Replayer, type ReplayInput } from "../engine/replay.js";
+import { type RecordSource, type ReplayCounters, Replayer, type ReplayInput } from "../engine/replay.js";
 import { parseSysctl, type Sysctls } from "../engine/sysctl.js";
 import { formatTraceComment, formatTraceText } from "../engine/trace.js";
 import { AtomicFile, CaptureFileReader, PcapFileWriter, PcapngFileWriter } from "../io/capture-file.js";
 import { linkTypeName } from "../pcap/link-type.js";
-import { PacketDirection } from "../pcap/record.js";
+import { type CaptureRecord, PacketDirection } from "../pcap/record.js";
 import { isSupportedLinkType, LINKTYPE_RAW } from "../wire/link.js";
 import { formatSummary } from "./summary.js";
 
@@ -68,6 +68,29 @@ function makeDirs(dir: string): void {
   for (let i = missing.length - 1; i >= 0; i--) mkdirSync(missing[i]!);
   // something other than a directory in its place: let mkdir say so (EEXIST)
   if (missing.length === 0 && !statSync(dir).isDirectory()) mkdirSync(dir);
+}
+
+/**
+ * linkChecked: the records of a capture, refusing a link type ctnat cannot read when its first record
+ * comes (a pcapng names its interfaces' link types only as it goes), as a pcap's is refused at open.
+ */
+function linkChecked(r: CaptureFileReader, file: string): RecordSource {
+  let ok = -1;
+  return {
+    next(): CaptureRecord | null {
+      const rec = r.next();
+      if (rec !== null && rec.linkType !== ok) {
+        if (!isSupportedLinkType(rec.linkType)) {
+          throw new InputError(
+            `unsupported link type ${rec.linkType} (${linkTypeName(rec.linkType)}) on interface ${rec.interfaceId}; ctnat reads Ethernet, raw IP, Linux cooked and BSD loopback captures`,
+            { file, offset: rec.offset },
+          );
+        }
+        ok = rec.linkType;
+      }
+      return rec;
+    },
+  };
 }
 
 /** runReplay: the CLI action. */
@@ -151,7 +174,7 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
         }
       }
       totalBytes += statSync(file).size;
-      inputs.push({ ifindex: f.ifindex, name, source: r, mac: f.mac });
+      inputs.push({ ifindex: f.ifindex, name, source: linkChecked(r, file), mac: f.mac });
       inputInfo.push({ name, file, packets: 0 });
     }
   };

@@ -133,6 +133,12 @@ const CASES: Case[] = [
       /\/w\.pcap: unsupported link type 105 \(IEEE802_11\); ctnat reads Ethernet, raw IP, Linux cooked and BSD loopback captures$/,
   },
   {
+    name: "capture: an unsupported link type (pcapng: refused at its first packet, as pcap is at open)",
+    args: { lan: file("u.pcapng", Buffer.concat([shb(), idb({ linkType: 147 }), epb()])) },
+    message:
+      /\/u\.pcapng: byte 48: unsupported link type 147 \(LINKTYPE_147\) on interface 0; ctnat reads Ethernet, raw IP, Linux cooked and BSD loopback captures$/,
+  },
+  {
     name: "capture: pcapng byte-order magic wrong",
     args: { lan: file("m.pcapng", shb({ magic: 0x01020304 })) },
     message: /\/m\.pcapng: byte 8: not a pcapng file: bad byte-order magic 0x04030201$/,
