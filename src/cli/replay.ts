@@ -129,6 +129,20 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
   }
   const routes4: NetRoute[] = opts.route ? parseIpRouteJson(readText(opts.route, "IPv4 routes"), 4, opts.route) : [];
   const routes6: NetRoute[] = opts.route6 ? parseIpRouteJson(readText(opts.route6, "IPv6 routes"), 6, opts.route6) : [];
+  // a route out of an interface the gateway does not have (ip would never print one)
+  for (const [routes, file] of [
+    [routes4, opts.route],
+    [routes6, opts.route6],
+  ] as const) {
+    routes.forEach((r, i) => {
+      if (r.dev !== "" && !ifaces.some((f) => f.name === r.dev)) {
+        throw new InputError(
+          `[${i}].dev: no interface ${r.dev} in ${opts.addr ?? "the interfaces"} (has ${ifaces.map((x) => x.name).join(", ") || "none"})`,
+          { file },
+        );
+      }
+    });
+  }
   let seed = 1;
   if (opts.seed !== undefined) {
     if (!/^\d+$/.test(opts.seed))

@@ -296,6 +296,11 @@ const CASES: Case[] = [
     message: /\/r\.json: \[0\]\.nexthops: multipath routes are not supported \(expected `ip -j route` output\)$/,
   },
   {
+    name: "route: out of an interface the gateway does not have",
+    args: { route: file("r.json", JSON.stringify([{ dst: "default", gateway: "10.77.2.2", dev: "eth9" }])) },
+    message: /\/r\.json: \[0\]\.dev: no interface eth9 in .*addr\.json \(has lo, lan0, wan0\)$/,
+  },
+  {
     name: "route6: an IPv4 gateway",
     args: { route6: file("r6.json", JSON.stringify([{ dst: "default", gateway: "10.77.2.2", dev: "wan0" }])) },
     message:
