@@ -11,8 +11,8 @@ export type Sysctls = Map<string, string>;
 /**
  * Keys ctnat reads whose values Linux keeps as integers (`sysctl -a` prints nothing else for them, and
  * writing anything else fails with EINVAL): a file saying otherwise is refused here, at its line, rather
- * than ignored or refused later without a place. (net.ipv6.icmp.ratemask is a list; ip_local_port_range
- * two numbers.)
+ * than ignored or refused later without a place. net.ipv6.icmp.ratemask (a list of types) and
+ * ip_local_port_range (two numbers) are checked for their own shapes.
  */
 const INTEGER_KEY =
   /^net\.(netfilter\.nf_conntrack_\w+|ipv4\.(ip_forward\w*|ipfrag_\w+|icmp_\w+)|ipv6\.(conf\.all\.forwarding|icmp\.(?!ratemask$)\w+))$/;
@@ -41,9 +41,15 @@ export function parseSysctl(text: string, file = ""): Sysctls {
     const value = after.trim();
     const bad =
       (INTEGER_KEY.test(key) && !/^-?\d+$/.test(value)) ||
-      (key === "net.ipv4.ip_local_port_range" && !/^\d+\s+\d+$/.test(value));
+      (key === "net.ipv4.ip_local_port_range" && !/^\d+\s+\d+$/.test(value)) ||
+      (key === "net.ipv6.icmp.ratemask" && !isTypeList(value));
     if (bad) {
-      const what = key === "net.ipv4.ip_local_port_range" ? "two port numbers" : "an integer";
+      const what =
+        key === "net.ipv4.ip_local_port_range"
+          ? "two port numbers"
+          : key === "net.ipv6.icmp.ratemask"
+            ? "a list of ICMPv6 types like 0-1,3-127"
+            : "an integer";
       throw new InputError(`${key}: expected ${what}, found ${JSON.stringify(value.slice(0, 60))}`, {
         file,
         line: i + 1,
@@ -53,6 +59,19 @@ export function parseSysctl(text: string, file = ""): Sysctls {
     out.set(key, value);
   }
   return out;
+}
+
+/** isTypeList: a bitmap list as Linux prints it ("0-1,3-127", or empty), numbers 0..255, ranges low-high */
+function isTypeList(v: string): boolean {
+  if (v === "") return true;
+  for (const part of v.split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (m === null) return false;
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (a > 255 || b > 255 || b < a) return false;
+  }
+  return true;
 }
 
 /** sysctlInt: an integer sysctl, or `dflt` when absent. @throws InputError when present but not an integer. */

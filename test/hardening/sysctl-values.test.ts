@@ -55,6 +55,16 @@ const CASES: [string, string, string][] = [
     "net.ipv4.ip_local_port_range = 1024\n",
     's.txt:1:32: net.ipv4.ip_local_port_range: expected two port numbers, found "1024"',
   ],
+  [
+    "an ICMPv6 rate mask with a word",
+    "net.ipv6.icmp.ratemask = 0-1,echo\n",
+    's.txt:1:26: net.ipv6.icmp.ratemask: expected a list of ICMPv6 types like 0-1,3-127, found "0-1,echo"',
+  ],
+  [
+    "an ICMPv6 rate mask beyond 255",
+    "net.ipv6.icmp.ratemask = 3-300\n",
+    's.txt:1:26: net.ipv6.icmp.ratemask: expected a list of ICMPv6 types like 0-1,3-127, found "3-300"',
+  ],
 ];
 
 for (const [name, text, message] of CASES) {
