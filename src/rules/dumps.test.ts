@@ -10,7 +10,7 @@ import { RejectWith } from "../core/env.js";
 import { CtInfo, Hook, Verdict } from "../core/netfilter.js";
 import type { PacketSpec } from "../wire/build.js";
 import { formatAddr } from "./addr.js";
-import { isUnsupportedError, loadRuleset, RuleEnv, type Ruleset, type RuleTracer, TableId } from "./index.js";
+import { loadRuleset, RuleEnv, type Ruleset, type RuleTracer, TableId } from "./index.js";
 import { FakeAddrType, FakeCt, FakeIfaces, makeSkb, RecordingTargetEnv, type SkbOpts } from "./testdata/fakes.js";
 
 const DIR = fileURLToPath(new URL("../../test/fixtures/rulesets/real/", import.meta.url));
@@ -24,11 +24,52 @@ for (const name of ["kube-proxy-overall", "docker-host", "openwrt-fw3", "server-
   });
 }
 
-test("kube-proxy's verbatim restore input is refused, naming what ctnat lacks", () => {
-  assert.throws(
-    () => loadRuleset(read("kube-proxy-overall.restore"), { file: "kube-proxy-overall.restore" }),
-    (e: unknown) => isUnsupportedError(e) && e.feature === "nfacct" && e.line === 17,
+test("kube-proxy's verbatim restore input (nfacct, recent) loads and saves as the kernel saved it", () => {
+  // kube-proxy-overall.restore.save: iptables-save -c (1.8.9, nf_tables) after iptables-restore -c of the
+  // verbatim file, with the nfacct objects ct_state_invalid_dropped_pkts and localhost_nps_accepted_pkts
+  const save = read("kube-proxy-overall.restore.save");
+  assert.equal(loadRuleset(read("kube-proxy-overall.restore"), { file: "kube-proxy-overall.restore" }).save(), save);
+  assert.equal(loadRuleset(save, { file: "kube-proxy-overall.restore.save" }).save(), save);
+});
+
+test("kube-proxy session affinity: the client's second connection is sent by -m recent to the endpoint it had", () => {
+  // the verbatim restore, with the PREROUTING jump kube-proxy adds to the nat table
+  const text = read("kube-proxy-overall.restore").replace("*nat\n", "*nat\n-A PREROUTING -j KUBE-SERVICES\n");
+  const rs = loadRuleset(text);
+  const target = new RecordingTargetEnv();
+  const env = new RuleEnv(new FakeCt(), new FakeIfaces(), new FakeAddrType(["10.0.0.1"]), target);
+  const spec: PacketSpec = { src: "10.1.2.3", dst: "172.30.0.45", tcp: { sport: 40000, dport: 80, flags: "S" } };
+  const first = path(rs, env, TableId.Nat, Hook.Prerouting, spec, { inIf: 1, now: 1000 });
+  assert.deepEqual(first.steps.slice(-2), ["KUBE-SVC-NUKIZ6OKUXPJNT4C#3", "KUBE-SEP-I77PXRDZVX7PMWMN#2"]);
+  const recent = rs.xt.recent.get("KUBE-SEP-I77PXRDZVX7PMWMN")!;
+  assert.deepEqual(recent.list(), ["src=10.1.2.3 ttl: 64 last_seen: 250000 oldest_pkt: 1 250000"]);
+  // within --seconds 10800 the affinity rule (#2) takes the client straight to its endpoint
+  const again = path(
+    rs,
+    env,
+    TableId.Nat,
+    Hook.Prerouting,
+    { ...spec, tcp: { ...spec.tcp!, sport: 40001 } },
+    {
+      inIf: 1,
+      now: 1000 + 10800,
+    },
   );
+  assert.deepEqual(again.steps.slice(-2), ["KUBE-SVC-NUKIZ6OKUXPJNT4C#2", "KUBE-SEP-I77PXRDZVX7PMWMN#2"]);
+  // a stamp older than --seconds no longer counts; --reap forgets the address
+  const late = path(
+    rs,
+    env,
+    TableId.Nat,
+    Hook.Prerouting,
+    { ...spec, tcp: { ...spec.tcp!, sport: 40002 } },
+    {
+      inIf: 1,
+      now: 1000 + 10800 + 10800.01,
+    },
+  );
+  assert.deepEqual(late.steps.slice(-2), ["KUBE-SVC-NUKIZ6OKUXPJNT4C#3", "KUBE-SEP-I77PXRDZVX7PMWMN#2"]);
+  assert.equal(recent.count, 1);
 });
 
 /** a run with a path recorder */

@@ -6,10 +6,12 @@
  * input under bad/ that iptables refused.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { isRulesetError, loadRuleset } from "./index.js";
+import { parseIpsets } from "./ipset/parse.js";
+import { XtState } from "./xt-state.js";
 
 const DIR = fileURLToPath(new URL("../../test/fixtures/rulesets/oracle/", import.meta.url));
 
@@ -21,6 +23,11 @@ function cases(sub: string): string[] {
 
 const family = (f: string): number => (f.endsWith(".rules6") ? 6 : 4);
 const base = (f: string): string => f.replace(/\.rules6?$/, "");
+/** the case's IP sets (NAME.ipset beside it, restored with ipset before the rules were) */
+function xtFor(sub: string, f: string): XtState {
+  const p = `${DIR}${sub}/${base(f)}.ipset`;
+  return new XtState(existsSync(p) ? parseIpsets(readFileSync(p, "utf8"), `${base(f)}.ipset`) : undefined);
+}
 
 for (const f of cases("cases")) {
   const text = readFileSync(`${DIR}cases/${f}`, "utf8");
@@ -28,22 +35,22 @@ for (const f of cases("cases")) {
   const list = readFileSync(`${DIR}cases/${base(f)}.list`, "utf8");
 
   test(`oracle ${f}: iptables-save -c`, () => {
-    const rs = loadRuleset(text, { file: f, family: family(f), counters: true });
+    const rs = loadRuleset(text, { file: f, family: family(f), counters: true, xt: xtFor("cases", f) });
     assert.equal(rs.save(), save);
   });
 
   test(`oracle ${f}: iptables -L -v -n -x --line-numbers`, () => {
-    const rs = loadRuleset(text, { file: f, family: family(f), counters: true });
+    const rs = loadRuleset(text, { file: f, family: family(f), counters: true, xt: xtFor("cases", f) });
     let out = "";
     for (const line of save.split("\n")) if (line.startsWith("*")) out += rs.list(line.slice(1), { lineNumbers: true });
     assert.equal(out, list);
   });
 
   test(`oracle ${f}: the saved text loads back to itself`, () => {
-    const rs = loadRuleset(save, { file: `${base(f)}.save`, family: family(f), counters: true });
+    const rs = loadRuleset(save, { file: `${base(f)}.save`, family: family(f), counters: true, xt: xtFor("cases", f) });
     assert.equal(rs.save(), save);
     // and without the index, the same text
-    assert.equal(loadRuleset(save, { family: family(f), index: false }).save(), save);
+    assert.equal(loadRuleset(save, { family: family(f), index: false, xt: xtFor("cases", f) }).save(), save);
   });
 }
 
@@ -51,7 +58,7 @@ for (const f of cases("bad")) {
   test(`oracle bad/${f}: refused as iptables-restore refused it`, () => {
     const text = readFileSync(`${DIR}bad/${f}`, "utf8");
     assert.throws(
-      () => loadRuleset(text, { file: f, family: family(f) }),
+      () => loadRuleset(text, { file: f, family: family(f), xt: xtFor("bad", f) }),
       (e: unknown) => {
         assert.ok(isRulesetError(e), String(e));
         assert.match(e.message, new RegExp(`^${f.replace(/\./g, "\\.")}:\\d+:\\d+: `));

@@ -28,6 +28,7 @@ import {
 import { BUILTIN_HOOKS, TABLE_NAMES, tableIdByName } from "./tables.js";
 import { createTarget, isKnownUnsupportedTarget, isTargetName } from "./targets/index.js";
 import type { Match, OptDef, ParseCtx, Target } from "./types.js";
+import { XtState } from "./xt-state.js";
 
 /** LoadOptions: how to read a ruleset text. */
 export interface LoadOptions {
@@ -37,6 +38,12 @@ export interface LoadOptions {
   family?: number;
   /** keep the `[p:b]` counters of the text (iptables-restore -c); default true */
   counters?: boolean;
+  /**
+   * the namespace's shared extension state (IP sets for `-m set` / `-j SET`, recent and hashlimit
+   * tables, nfacct objects); give the same one to the IPv4 and IPv6 rulesets of a gateway. Default: a
+   * fresh one without IP sets.
+   */
+  xt?: XtState;
 }
 
 /** ParsedRuleset: the tables of a text, by TableId (undefined: not present). */
@@ -44,6 +51,7 @@ export interface ParsedRuleset {
   readonly family: number;
   readonly file: string;
   readonly tables: (TableDef | undefined)[];
+  readonly xt: XtState;
 }
 
 const HOOK_NAMES = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
@@ -97,6 +105,7 @@ export function parseRuleset(text: string, opts: LoadOptions = {}): ParsedRulese
   const file = opts.file ?? "<rules>";
   const family = opts.family ?? 4;
   const keepCounters = opts.counters ?? true;
+  const xt = opts.xt ?? new XtState();
   const tables: (TableDef | undefined)[] = [];
   const lines = text.split("\n");
   let cur: TableDef | null = null;
@@ -156,10 +165,11 @@ export function parseRuleset(text: string, opts: LoadOptions = {}): ParsedRulese
       keepCounters ? pcnt : 0,
       keepCounters ? bcnt : 0,
       keepCounters,
+      xt,
     ).run();
   }
   if (cur !== null) err(`COMMIT expected for table '${cur.name}' opened at line ${curLine}`, lines.length, 1);
-  return { family, file, tables };
+  return { family, file, tables, xt };
 }
 
 function parseChainLine(
@@ -255,6 +265,7 @@ class LineParser implements ParseCtx {
   readonly pcnt: number;
   readonly bcnt: number;
   readonly keepCounters: boolean;
+  readonly xt: XtState;
   // ParseCtx
   get table(): string {
     return this.t.name;
@@ -276,8 +287,10 @@ class LineParser implements ParseCtx {
     pcnt: number,
     bcnt: number,
     keepCounters: boolean,
+    xt: XtState,
   ) {
     this.file = file;
+    this.xt = xt;
     this.family = family;
     this.t = t;
     this.lineNo = lineNo;

@@ -4,12 +4,14 @@
  */
 import { Verdict } from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
+import { ConnlimitMatch } from "./matches/connlimit.js";
 import { LimitMatch, StatisticMatch } from "./matches/statistic.js";
 import { type ListOptions, listTable, type SaveOptions, saveTable } from "./output.js";
 import { type LoadOptions, parseRuleset } from "./parse.js";
 import { type CompiledTable, compileTable, type RuleTracer } from "./table.js";
 import { SAVE_ORDER, TABLE_NAMES } from "./tables.js";
 import type { RuleEnv } from "./types.js";
+import { XtState } from "./xt-state.js";
 
 /** RulesetOptions: LoadOptions plus compiler knobs. */
 export interface RulesetOptions extends LoadOptions {
@@ -21,9 +23,12 @@ export class Ruleset {
   readonly family: number;
   /** compiled tables by TableId; null when the text has no such table */
   readonly tables: (CompiledTable | null)[];
-  constructor(family: number, tables: (CompiledTable | null)[]) {
+  /** the shared extension state the rules refer to (IP sets, recent and hashlimit tables, nfacct) */
+  readonly xt: XtState;
+  constructor(family: number, tables: (CompiledTable | null)[], xt: XtState = new XtState()) {
     this.family = family;
     this.tables = tables;
+    this.xt = xt;
   }
 
   /**
@@ -69,13 +74,19 @@ export class Ruleset {
     for (const t of this.tables) t?.resetCounters();
   }
 
-  /** resetState: counters to zero and per-rule state (limit buckets, nth counters) as just loaded. */
+  /**
+   * resetState: counters to zero and per-rule state (limit buckets, nth counters) as just loaded, and the
+   * shared recent / hashlimit tables and nfacct counters emptied (IP sets are left as they are).
+   */
   resetState(): void {
     this.resetCounters();
+    this.xt.reset();
     for (const t of this.tables) {
       if (t == null) continue;
       for (const ms of t.matches) {
-        for (const m of ms) if (m instanceof LimitMatch || m instanceof StatisticMatch) m.resetState();
+        for (const m of ms) {
+          if (m instanceof LimitMatch || m instanceof StatisticMatch || m instanceof ConnlimitMatch) m.resetState();
+        }
       }
     }
   }
@@ -93,10 +104,10 @@ export function loadRuleset(text: string, opts: RulesetOptions = {}): Ruleset {
     if (def === undefined) continue;
     tables[id] = compileTable(def, { file: parsed.file, family: parsed.family, index: opts.index ?? true });
   }
-  return new Ruleset(parsed.family, tables);
+  return new Ruleset(parsed.family, tables, parsed.xt);
 }
 
 /** emptyRuleset: no tables (every hook accepts), as the replay uses when no ruleset is given. */
-export function emptyRuleset(family: number): Ruleset {
-  return new Ruleset(family, [null, null, null, null, null]);
+export function emptyRuleset(family: number, xt: XtState = new XtState()): Ruleset {
+  return new Ruleset(family, [null, null, null, null, null], xt);
 }

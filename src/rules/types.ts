@@ -11,6 +11,7 @@ import type { CtView, IfaceView, TargetEnv } from "../core/env.js";
 import type { Skb } from "../core/skb.js";
 import { Tuple } from "../core/tuple.js";
 import type { AddrTypeView } from "./env.js";
+import type { XtState } from "./xt-state.js";
 
 /** OptDef: one long option of an extension: `--name`, whether it takes an argument, may be negated. */
 export interface OptDef {
@@ -42,6 +43,8 @@ export interface ParseCtx {
   unsupported(feature: string, reason: string): never;
   /** take the next word of the line as a further argument (like --tcp-flags' second one) */
   nextArg(what: string): string;
+  /** the namespace's shared extension state: IP sets, recent and hashlimit tables, nfacct objects */
+  readonly xt: XtState;
 }
 
 /** HookMask bits: 1 << Hook. */

@@ -4,9 +4,15 @@
  */
 import type { Match } from "../types.js";
 import { AddrtypeMatch } from "./addrtype.js";
+import { ConnlimitMatch } from "./connlimit.js";
 import { ConntrackMatch, StateMatch } from "./conntrack.js";
+import { FragMatch, PolicyMatch } from "./frag-policy.js";
+import { HashlimitMatch } from "./hashlimit.js";
 import { Icmp6Match, IcmpMatch } from "./icmp.js";
 import { MultiportMatch } from "./multiport.js";
+import { NfacctMatch } from "./nfacct.js";
+import { RecentMatch } from "./recent.js";
+import { SetMatch } from "./set.js";
 import {
   CommentMatch,
   ConnmarkMatch,
@@ -46,19 +52,21 @@ const MATCHES: ReadonlyMap<string, readonly [MatchClass, number]> = new Map<stri
   ["pkttype", [PkttypeMatch, 0]],
   ["mac", [MacMatch, 0]],
   ["owner", [OwnerMatch, 0]],
+  ["set", [SetMatch, 0]],
+  ["recent", [RecentMatch, 0]],
+  ["hashlimit", [HashlimitMatch, 0]],
+  ["connlimit", [ConnlimitMatch, 0]],
+  ["nfacct", [NfacctMatch, 0]],
+  ["frag", [FragMatch, 6]],
+  ["policy", [PolicyMatch, 0]],
 ]);
 
 /** matches iptables has that ctnat does not implement: loading one is an UnsupportedError */
 const KNOWN_UNSUPPORTED = new Set([
-  "set",
   "physdev",
-  "recent",
-  "hashlimit",
-  "connlimit",
   "string",
   "u32",
   "time",
-  "policy",
   "socket",
   "rpfilter",
   "dscp",
@@ -71,7 +79,6 @@ const KNOWN_UNSUPPORTED = new Set([
   "cpu",
   "devgroup",
   "ipvs",
-  "nfacct",
   "osf",
   "quota",
   "rateest",
@@ -79,7 +86,6 @@ const KNOWN_UNSUPPORTED = new Set([
   "dccp",
   "esp",
   "ah",
-  "frag",
   "hbh",
   "dst",
   "rt",
@@ -114,8 +120,11 @@ export function isKnownUnsupportedMatch(name: string): boolean {
 export {
   AddrtypeMatch,
   CommentMatch,
+  ConnlimitMatch,
   ConnmarkMatch,
   ConntrackMatch,
+  FragMatch,
+  HashlimitMatch,
   HlMatch,
   Icmp6Match,
   IcmpMatch,
@@ -125,8 +134,12 @@ export {
   MacMatch,
   MarkMatch,
   MultiportMatch,
+  NfacctMatch,
   OwnerMatch,
   PkttypeMatch,
+  PolicyMatch,
+  RecentMatch,
+  SetMatch,
   StateMatch,
   StatisticMatch,
   TcpMatch,

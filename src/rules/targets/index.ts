@@ -14,6 +14,7 @@ import {
   TraceTarget,
 } from "./basic.js";
 import { DnatTarget, MasqueradeTarget, NetmapTarget, RedirectTarget, SnatTarget } from "./nat.js";
+import { SetTarget } from "./set.js";
 import { TcpmssTarget } from "./tcpmss.js";
 
 type TargetClass = new (family: number) => Target;
@@ -33,6 +34,7 @@ const TARGETS: ReadonlyMap<string, TargetClass> = new Map<string, TargetClass>([
   ["REDIRECT", RedirectTarget],
   ["NETMAP", NetmapTarget],
   ["TCPMSS", TcpmssTarget],
+  ["SET", SetTarget],
 ]);
 
 /** targets iptables has that ctnat does not implement */
@@ -43,7 +45,6 @@ const KNOWN_UNSUPPORTED = new Set([
   "TOS",
   "TEE",
   "TPROXY",
-  "SET",
   "AUDIT",
   "CLASSIFY",
   "CHECKSUM",
@@ -97,6 +98,7 @@ export {
   NotrackTarget,
   RedirectTarget,
   RejectTarget,
+  SetTarget,
   SnatTarget,
   TcpmssTarget,
   TraceTarget,
