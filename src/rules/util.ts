@@ -100,7 +100,8 @@ export function portOrFail(p: ParseCtx, s: string): number {
 
 /**
  * parsePortRange: `a`, `a:b`, `a:` (to 65535) or `:b` (from 0) into out[0..1], as libxt_tcp's
- * parse_tcp_ports does (a reversed range is kept as written: it then never matches, as in Linux).
+ * parse_tcp_ports does. A reversed range is kept as written (it then never matches, as in Linux);
+ * the tcp match refuses it, as libxt_tcp does, and the udp match keeps it, as libxt_udp does.
  */
 export function parsePortRange(p: ParseCtx, s: string, out: number[]): void {
   const c = s.indexOf(":");

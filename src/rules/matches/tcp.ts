@@ -89,6 +89,7 @@ abstract class PortMatch extends Match {
       if (this.seenSport) p.fail("only one '--source-port' allowed");
       this.seenSport = true;
       parsePortRange(p, arg, range);
+      this.checkRange(p);
       this.sptMin = range[0]!;
       this.sptMax = range[1]!;
       this.sptInv = inv;
@@ -98,12 +99,21 @@ abstract class PortMatch extends Match {
       if (this.seenDport) p.fail("only one '--destination-port' allowed");
       this.seenDport = true;
       parsePortRange(p, arg, range);
+      this.checkRange(p);
       this.dptMin = range[0]!;
       this.dptMax = range[1]!;
       this.dptInv = inv;
       return true;
     }
     return false;
+  }
+
+  /**
+   * checkRange: libxt_tcp refuses a reversed range ("80:70"); libxt_udp keeps it (it then never
+   * matches). Checked against iptables 1.8.9.
+   */
+  private checkRange(p: ParseCtx): void {
+    if (this.protoNum === 6 && range[0]! > range[1]!) p.failArg("invalid portrange (min > max)");
   }
 
   override check(c: CheckCtx): string | null {

@@ -1,0 +1,38 @@
+/**
+ * Rulesets the loader judged differently from iptables-restore 1.8.9 (nf_tables), found by running
+ * mutated rules through both (the kernel oracle: a private network namespace, iptables-restore, then
+ * iptables-save). Each case gives the text and what iptables did with it: refused with a message, or
+ * loaded and printed back by iptables-save.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { loadRuleset } from "../../src/rules/ruleset.js";
+
+const FILTER = (rule: string): string =>
+  `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n${rule}\nCOMMIT\n`;
+const MANGLE = (rule: string): string => `*mangle\n:PREROUTING ACCEPT [0:0]\n${rule}\nCOMMIT\n`;
+
+/** the rule lines of a loaded ruleset as iptables-save prints them (counters left out) */
+function saved(text: string): string[] {
+  return loadRuleset(text, { file: "f", family: 4 })
+    .save()
+    .split("\n")
+    .filter((l) => l.includes("-A "))
+    .map((l) => l.replace(/^\[\d+:\d+\] /, ""));
+}
+
+test("tcp: a reversed port range is refused, as libxt_tcp refuses it (udp keeps it)", () => {
+  for (const opt of ["--dport 80:70", "--sport 80:70"]) {
+    assert.throws(
+      () => loadRuleset(FILTER(`-A INPUT -p tcp ${opt} -j ACCEPT`), { file: "f", family: 4 }),
+      /^RulesetError: f:5:\d+: invalid portrange \(min > max\)$/,
+    );
+  }
+  // iptables-restore: "invalid portrange (min > max)"; for udp it loads and prints back
+  assert.deepEqual(saved(FILTER("-A INPUT -p udp --dport 80:70 -j ACCEPT")), [
+    "-A INPUT -p udp -m udp --dport 80:70 -j ACCEPT",
+  ]);
+  assert.deepEqual(saved(FILTER("-A INPUT -p tcp --dport 80: -j ACCEPT")), [
+    "-A INPUT -p tcp -m tcp --dport 80:65535 -j ACCEPT",
+  ]);
+});
