@@ -36,3 +36,14 @@ test("tcp: a reversed port range is refused, as libxt_tcp refuses it (udp keeps 
     "-A INPUT -p tcp -m tcp --dport 80:65535 -j ACCEPT",
   ]);
 });
+
+test("conntrack and length: reversed ranges and `! --ctproto 0` load and print back, as iptables takes them", () => {
+  // iptables-save printed exactly these after iptables-restore of the same lines
+  const lines = [
+    "-A INPUT -m conntrack ! --ctproto 0 -j ACCEPT",
+    "-A INPUT -m conntrack --ctorigsrcport 5:1 -j ACCEPT",
+    "-A INPUT -m conntrack --ctexpire 10:5 -j ACCEPT",
+    "-A INPUT -m length --length 10:5 -j ACCEPT",
+  ];
+  assert.deepEqual(saved(FILTER(lines.join("\n"))), lines);
+});

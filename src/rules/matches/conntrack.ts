@@ -125,7 +125,7 @@ export class ConntrackMatch extends Match {
         set(F_PROTO);
         const n = parseProtocol(arg);
         if (n < 0) p.failArg(`unknown protocol '${arg}' specified`);
-        if (n === 0 && inv) p.failArg("conntrack: rule would never match protocol");
+        // iptables 1.8.9 takes `! --ctproto 0` (it matches every entry) and prints it back
         this.l4proto = n;
         return;
       }
@@ -156,7 +156,7 @@ export class ConntrackMatch extends Match {
         this.expMin = Number(m[1]);
         this.expMax = m[2] === undefined ? this.expMin : Number(m[2]);
         if (this.expMin > 0xffffffff || this.expMax > 0xffffffff) p.failArg(`bad --ctexpire '${arg}'`);
-        if (this.expMin > this.expMax) p.failArg(`expire min ${this.expMin} is greater than max ${this.expMax}`);
+        // a reversed range is taken (and printed back) by iptables 1.8.9; it never matches
         return;
       }
       case "ctorigsrcport":
@@ -199,7 +199,7 @@ export class ConntrackMatch extends Match {
     const c = s.indexOf(":");
     const lo = portOrFail(p, c < 0 ? s : s.slice(0, c));
     const hi = c < 0 ? lo : portOrFail(p, s.slice(c + 1));
-    if (lo > hi) p.failArg(`conntrack: bad port range '${s}'`);
+    // a reversed range is taken (and printed back) by iptables 1.8.9; it never matches
     this.ports[at] = lo;
     this.ports[at + 1] = hi;
   }

@@ -132,7 +132,7 @@ export class LengthMatch extends Match {
     const lo = a === "" ? 0 : parseUint(a, 0, 0xffff, false);
     const hi = b === "" ? 0xffff : parseUint(b, 0, 0xffff, false);
     if (lo === null || hi === null) p.failArg(`length: bad value '${arg}'`);
-    if (lo > hi) p.failArg(`length: min ${lo} is greater than max ${hi}`);
+    // a reversed range is taken (and printed back) by iptables 1.8.9; it never matches
     this.min = lo;
     this.max = hi;
     this.inv = inv;
