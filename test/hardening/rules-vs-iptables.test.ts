@@ -47,3 +47,18 @@ test("conntrack and length: reversed ranges and `! --ctproto 0` load and print b
   ];
   assert.deepEqual(saved(FILTER(lines.join("\n"))), lines);
 });
+
+test("CONNMARK: --mask, --ctmask and --nfmask with a set operation apply in order, as libxt_CONNMARK", () => {
+  // option order -> what iptables-save printed
+  const cases: [string, string][] = [
+    ["--set-mark 1 --mask 1", "--set-xmark 0x1/0x1"],
+    ["--mask 1 --set-mark 1", "--set-xmark 0x1/0xffffffff"],
+    ["--set-mark 1 --ctmask 2", "--set-xmark 0x1/0x2"],
+    ["--set-mark 1 --nfmask 2", "--set-xmark 0x1/0xffffffff"],
+    ["--set-xmark 5/7 --mask 3", "--set-xmark 0x5/0x3"],
+    ["--or-mark 4 --ctmask 8", "--set-xmark 0x4/0x8"],
+  ];
+  for (const [opts, out] of cases) {
+    assert.deepEqual(saved(MANGLE(`-A PREROUTING -j CONNMARK ${opts}`)), [`-A PREROUTING -j CONNMARK ${out}`], opts);
+  }
+});

@@ -388,8 +388,8 @@ export class ConnmarkTarget extends Target {
   }
   override finalCheck(p: ParseCtx): void {
     if (this.mode < 0) p.fail("CONNMARK target: no operation specified");
-    if (this.mode === CM_SET && this.masks !== 0)
-      p.fail("CONNMARK: --mask/--ctmask/--nfmask only go with --save-mark and --restore-mark");
+    // with a set operation the masks are taken too, in order (libxt_CONNMARK: --mask and --ctmask
+    // replace the ctmask an earlier --set-mark made; --set-mark after them replaces theirs)
   }
   action(skb: Skb, env: RuleEnv): number {
     const ct = skb.ct;
