@@ -62,6 +62,8 @@ export interface GatewayOptions {
   rules?: string;
   /** IPv6 ruleset, as ip6tables-save prints it */
   rules6?: string;
+  /** IP sets the rules name (`-m set`, `-j SET`), as `ipset save` prints them */
+  ipsets?: string;
   /** interfaces as objects, or `ip -j addr` JSON text */
   interfaces: InterfaceSpec[] | string;
   /** routes as objects (both families), or `ip -j route` JSON text (IPv4) */
@@ -249,6 +251,7 @@ export class EmbeddedGateway {
       sysctl,
       rules4: options.rules ? { text: options.rules, file: "rules" } : null,
       rules6: options.rules6 ? { text: options.rules6, file: "rules6" } : null,
+      ipsets: options.ipsets ? { text: options.ipsets, file: "ipsets" } : null,
       seed: options.seed ?? 1,
       sink,
     });

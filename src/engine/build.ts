@@ -15,9 +15,11 @@ import { IFA_F, NatInterfaces } from "../nat/iface.js";
 import { Nat } from "../nat/nat.js";
 import { masquerade, redirect } from "../nat/targets.js";
 import { ADDRTYPE, type AddrTypeView } from "../rules/env.js";
+import { parseIpsets } from "../rules/ipset/parse.js";
 import { emptyRuleset, loadRuleset, type Ruleset } from "../rules/ruleset.js";
 import type { RuleTracer } from "../rules/table.js";
 import { RuleEnv } from "../rules/types.js";
+import { XtState } from "../rules/xt-state.js";
 import { stackConfigFromSysctls } from "../stack/config.js";
 import { Stack } from "../stack/stack.js";
 import { DstClass, Fib } from "./fib.js";
@@ -36,6 +38,8 @@ export interface GatewayConfig {
   sysctl: Sysctls | null;
   rules4: { text: string; file: string } | null;
   rules6: { text: string; file: string } | null;
+  /** the IP sets the rules name (`ipset save` text), shared by both families; absent: none */
+  ipsets?: { text: string; file: string } | null;
   /** seed of every random choice (NAT ports, statistic random, hash seeds) */
   seed: number;
   sink: GatewaySink;
@@ -256,8 +260,14 @@ export function rulesetNeedsConntrack(rs: Ruleset): boolean {
 export function buildGateway(cfg: GatewayConfig): GatewayInstance {
   const sysctl = cfg.sysctl ?? new Map<string, string>();
   const fileGiven = cfg.sysctl !== null;
-  const rules4 = cfg.rules4 ? loadRuleset(cfg.rules4.text, { file: cfg.rules4.file, family: 4 }) : emptyRuleset(4);
-  const rules6 = cfg.rules6 ? loadRuleset(cfg.rules6.text, { file: cfg.rules6.file, family: 6 }) : emptyRuleset(6);
+  // one namespace: the IP sets and the recent / hashlimit tables are shared by both families
+  const xt = new XtState(cfg.ipsets ? parseIpsets(cfg.ipsets.text, cfg.ipsets.file) : undefined);
+  const rules4 = cfg.rules4
+    ? loadRuleset(cfg.rules4.text, { file: cfg.rules4.file, family: 4, xt })
+    : emptyRuleset(4, xt);
+  const rules6 = cfg.rules6
+    ? loadRuleset(cfg.rules6.text, { file: cfg.rules6.file, family: 6, xt })
+    : emptyRuleset(6, xt);
   const fib = new Fib(cfg.ifaces, cfg.routes4, cfg.routes6);
   const rng = new SeededRandom(cfg.seed);
   const conntrack = new Conntrack({ config: ctConfigFromSysctl(sysctl), seed: cfg.seed });
