@@ -28,6 +28,7 @@ export function replayOptionsFor(dir: string, out: string): ReplayOptions {
   return {
     rules: f("rules.v4"),
     rules6: f("rules.v6"),
+    ipsets: f("ipsets.txt"),
     addr: f("addr.json"),
     route: f("route.json"),
     route6: f("route6.json"),
@@ -56,6 +57,7 @@ export async function runExample(name: string, opts: { out?: string }): Promise<
     `the same, by hand:\n  bin/ctnat replay ${[
       ro.rules ? `--rules ${rel(ro.rules)}` : "",
       ro.rules6 ? `--rules6 ${rel(ro.rules6)}` : "",
+      ro.ipsets ? `--ipsets ${rel(ro.ipsets)}` : "",
       ro.addr ? `--addr ${rel(ro.addr)}` : "",
       ro.route ? `--route ${rel(ro.route)}` : "",
       ro.route6 ? `--route6 ${rel(ro.route6)}` : "",

@@ -20,6 +20,7 @@ import { buildPacket, type PacketSpec } from "../wire/build.js";
 export interface ExplainOptions {
   rules?: string;
   rules6?: string;
+  ipsets?: string;
   addr?: string;
   route?: string;
   route6?: string;
@@ -301,6 +302,7 @@ export function explain(o: ExplainOptions): ExplainResult {
     sysctl: o.sysctl ? parseSysctl(readText(o.sysctl, "sysctl file"), o.sysctl) : null,
     rules4: o.rules ? { text: readText(o.rules, "IPv4 ruleset"), file: o.rules } : null,
     rules6: o.rules6 ? { text: readText(o.rules6, "IPv6 ruleset"), file: o.rules6 } : null,
+    ipsets: o.ipsets ? { text: readText(o.ipsets, "IP sets"), file: o.ipsets } : null,
     seed: 1,
     sink: {
       transmit(ifindex) {

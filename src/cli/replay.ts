@@ -21,6 +21,7 @@ import { formatSummary } from "./summary.js";
 export interface ReplayOptions {
   rules?: string;
   rules6?: string;
+  ipsets?: string;
   addr?: string;
   route?: string;
   route6?: string;
@@ -259,6 +260,7 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
       sysctl: opts.sysctl ? sysctl : null,
       rules4: opts.rules ? { text: readText(opts.rules, "IPv4 ruleset"), file: opts.rules } : null,
       rules6: opts.rules6 ? { text: readText(opts.rules6, "IPv6 ruleset"), file: opts.rules6 } : null,
+      ipsets: opts.ipsets ? { text: readText(opts.ipsets, "IP sets"), file: opts.ipsets } : null,
       seed,
       sink,
     });
