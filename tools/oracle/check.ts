@@ -30,6 +30,7 @@ function replayArgs(fixture: string, out: string, inputs = join(fixture, "in")):
   const f = (name: string) => join(fixture, name);
   const args = ["replay", "--rules", f("rules.v4")];
   if (existsSync(f("rules.v6"))) args.push("--rules6", f("rules.v6"));
+  if (existsSync(f("ipsets.txt"))) args.push("--ipsets", f("ipsets.txt"));
   args.push("--addr", f("addr.json"), "--route", f("route.json"), "--route6", f("route6.json"));
   args.push("--sysctl", f("sysctl.txt"));
   for (const p of readdirSync(f("in")).sort()) {

@@ -546,6 +546,11 @@ async function main(argv: string[]): Promise<void> {
     const gw = topo.gw;
     if (existsSync(sysctlConf)) applySysctls(gw, sysctlConf);
     await sleep(cfg.settle ?? 3);
+    // IP sets the rules name (scenario ipsets.txt, `ipset restore` input) exist before the rules load;
+    // as `ipset save` prints them then, they are the fixture's ipsets.txt (the replay's --ipsets)
+    const ipsetsIn = join(scenarioDir, "ipsets.txt");
+    if (existsSync(ipsetsIn)) inNs(gw, ["ipset", "restore"], { input: readFileSync(ipsetsIn, "utf8") });
+    const savedSets = existsSync(ipsetsIn) ? inNs(gw, ["ipset", "save"]) : "";
     applyRules(gw, rules4, rules6);
     // The input rulesets as iptables-save prints them (canonical form, zero counters).
     const saved4 = inNs(gw, ["iptables-save"]);
@@ -584,6 +589,7 @@ async function main(argv: string[]): Promise<void> {
     if (trafficProc.exitCode === null) trafficProc.kill("SIGKILL");
     writeFileSync(join(tmp, "rules.v4"), saved4);
     if (saved6.trim()) writeFileSync(join(tmp, "rules.v6"), saved6);
+    if (savedSets.trim()) writeFileSync(join(tmp, "ipsets.txt"), savedSets);
     writeFileSync(join(tmp, "local.pcap"), nflogToRaw(readFileSync(localRaw)));
     rmSync(localRaw);
     delete stats["local.nflog.pcap"];
