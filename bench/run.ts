@@ -176,10 +176,16 @@ function derived(results: Measure[]): Measure[] {
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const jobs: [string, string][] = [];
-  for (const c of CASES)
+  for (const c of CASES) {
+    // analysis cases run only when a filter names them
+    if (c.optional && !a.filters.some((f) => f.toLowerCase().startsWith(c.name))) continue;
     for (const s of c.sizes(a.smoke)) if (selected(a.filters, `${c.name}/${s}`)) jobs.push([c.name, s]);
+  }
   if (a.list) {
-    for (const c of CASES) console.log(`${c.name.padEnd(16)} ${c.sizes(false).join(", ").padEnd(24)} ${c.title}`);
+    for (const c of CASES)
+      console.log(
+        `${c.name.padEnd(18)} ${c.sizes(false).join(", ").padEnd(24)} ${c.title}${c.optional ? " (run by name)" : ""}`,
+      );
     return;
   }
   if (jobs.length === 0) throw new Error(`no case matches ${a.filters.join(" ")} (try --list)`);
