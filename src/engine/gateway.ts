@@ -194,6 +194,12 @@ export class Gateway {
     l2: Uint8Array | null = null,
     srcMacOff = -1,
   ): void {
+    // timers that fall due before this packet (reassembly queues that time out): what they send goes
+    // out before the packet is handled, as Linux sends it at its time
+    if (this.reasm !== null && this.reasm.queueCount > 0) {
+      this.reasm.expire(now, this.onExpired);
+      if (this.pendingCount > 0 && !this.draining) this.drain();
+    }
     const skb = this.skb;
     skb.reset(now, ifindex);
     skb.pktType = pktType;
@@ -207,8 +213,6 @@ export class Gateway {
       st.rxPackets[ifindex]++;
       st.rxBytes[ifindex] += len;
     }
-    // timers that fall due before this packet: reassembly queues that time out
-    if (this.reasm !== null && this.reasm.queueCount > 0) this.reasm.expire(now, this.onExpired);
     this.input(skb, buf, off, len);
     if (this.pendingCount > 0 && !this.draining) this.drain();
   }
