@@ -516,6 +516,9 @@ export interface FlowResult {
  * and the connection table lines that name the reserved hosts (taken 1 s after the flow).
  */
 export function runGoodFlow(gw: GatewayInstance, sink: RecordingSink, start: number): FlowResult {
+  // the time between: timers of the earlier traffic run out (reassembly queues, with the ICMP errors
+  // they draw), as they would have in Linux before the good flow came
+  gw.gateway.advance(start - 1);
   const keep = sink.keep;
   sink.keep = true;
   const first = sink.out.length;
@@ -570,8 +573,13 @@ export function referenceFlow(): FlowResult {
 
 /** The good flow starts at this time; fuzz traffic comes before it. */
 export const GOOD_FLOW_START = 1_700_000_100;
-/** Fuzz traffic starts here (and spans at most 90 s). */
+/**
+ * Fuzz traffic starts here and spans -90 s .. +38 s of it, so that every timer it starts with a fixed
+ * length (reassembly: 30 s IPv4, 60 s IPv6) has run out before the good flow.
+ */
 export const FUZZ_START = 1_700_000_000;
+export const FUZZ_SPAN_MIN = -90;
+export const FUZZ_SPAN_MAX = 38;
 
 /**
  * checkSurvives: run the good flow through `gw` (after whatever it went through) and compare with a

@@ -17,7 +17,7 @@ import { fillL4Checksum } from "../../src/wire/checksum.js";
 import { LinkInfo, parseLink } from "../../src/wire/link.js";
 import { PacketInfo, WireStatus } from "../../src/wire/packet-info.js";
 import { parsePacket } from "../../src/wire/parse.js";
-import { IF_LAN, IF_LO, IF_WAN, scrubReserved } from "./gateway.js";
+import { FUZZ_SPAN_MAX, FUZZ_SPAN_MIN, IF_LAN, IF_LO, IF_WAN, scrubReserved } from "./gateway.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = join(here, "../..");
@@ -726,13 +726,13 @@ function emitSource(src: Source, reals: RealPacket[]): Emitted[] {
   }
 }
 
-/** materialize: the packets a list of ops stands for, times relative to the first (within ±90 s). */
+/** materialize: the packets a list of ops stands for, times relative to FUZZ_START (see FUZZ_SPAN_*). */
 export function materialize(ops: readonly PacketOp[]): FuzzPacket[] {
   const reals = realPackets();
   const out: FuzzPacket[] = [];
   let t = 0;
   for (const op of ops) {
-    t = Math.max(-90, Math.min(90, t + op.gapMs / 1000));
+    t = Math.max(FUZZ_SPAN_MIN, Math.min(FUZZ_SPAN_MAX, t + op.gapMs / 1000));
     let base: Emitted[];
     try {
       base = emitSource(op.src, reals);
