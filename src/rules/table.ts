@@ -224,7 +224,6 @@ export class CompiledTable {
     const ipf = this.ipf;
     const matches = this.evalMatches;
     const ifaces: IfaceView = env.ifaces;
-    const len = skb.pi.len;
     let sp = 0;
     let verdict: number = Verdict.Drop;
     let hot = false;
@@ -289,7 +288,7 @@ export class CompiledTable {
           i = meta[m3 + 2]!;
           continue;
         }
-        count(meta, m3, len);
+        count(meta, m3, pi.len);
         if (tracer !== null) tracer.rule(this, i, true);
         const t = (w >> 4) & 15;
         if (t === TargetKind.Verdict) {
@@ -329,7 +328,7 @@ export class CompiledTable {
         i = r;
         continue;
       } else if (k === SlotKind.Policy) {
-        count(meta, m3, len);
+        count(meta, m3, pi.len);
         verdict = meta[m3 + 1]!;
         if (tracer !== null) tracer.policy(this, this.chainOf[i]!, verdict);
         break;
