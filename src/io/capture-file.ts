@@ -205,10 +205,14 @@ export class AtomicFile {
     }
   }
 
-  /** write: append a chunk (borrowed: written before returning). */
+  /** write: append a chunk (borrowed: written before returning). @throws InputError (disk full, ...) */
   readonly write = (chunk: Uint8Array): void => {
     let off = 0;
-    while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    try {
+      while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    } catch (e) {
+      throw ioError("cannot write output", this.path, e);
+    }
   };
 
   /** commit: close the temporary file and rename it to its name (replacing any old file). */
