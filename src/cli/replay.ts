@@ -363,7 +363,11 @@ export function replayFiles(opts: ReplayOptions, progress: boolean): ReplayResul
       files.push(f);
       f.write(new TextEncoder().encode(instance.saveCounters(fam)));
     }
-    // everything is written: put it all in place
+    // everything is written: flush it all (a full disk fails here, with nothing in place yet), then
+    // put it all in place
+    for (const w of writers.values()) w.flush();
+    local.flush();
+    png?.flush();
     for (const w of writers.values()) w.close();
     local.close();
     png?.close();
