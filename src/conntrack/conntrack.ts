@@ -17,7 +17,7 @@
  * table (slow, amortised).
  */
 import type { CtView } from "../core/env.js";
-import { CtInfo, CtZone, IPPROTO, IPS, Verdict } from "../core/netfilter.js";
+import { CtInfo, CtZone, Dir, IPPROTO, IPS, Verdict, zoneIdInDir } from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
 import type { Tuple } from "../core/tuple.js";
 import { verifyL4Checksum } from "../wire/checksum.js";
@@ -666,6 +666,10 @@ export class Conntrack implements CtView {
 
   /** whether entries `a` (existing) and `b` (loser) describe the same flow, in either orientation */
   private canMerge(store: CtStore, a: number, b: number): boolean {
+    // Linux nf_ct_match: the same tuples, in the same zone in both directions
+    const za = store.zoneOf(a);
+    const zb = store.zoneOf(b);
+    if (zoneIdInDir(za, 0) !== zoneIdInDir(zb, 0) || zoneIdInDir(za, 1) !== zoneIdInDir(zb, 1)) return false;
     return (
       (store.nodeEquals(a * 2, b * 2) && store.nodeEquals(a * 2 + 1, b * 2 + 1)) ||
       (store.nodeEquals(a * 2, b * 2 + 1) && store.nodeEquals(a * 2 + 1, b * 2))
@@ -889,7 +893,13 @@ export class Conntrack implements CtView {
         const cb = slot * store.stride + store.common;
         if (((r[cb + W_EXPIRY] - this.now) | 0) <= 0) {
           this.kill(this.ctId(store, slot));
-        } else if (!(ignoreSlot >= 0 && store.nodeEquals(slot * 2, ignoreSlot * 2))) {
+        } else if (
+          !(
+            ignoreSlot >= 0 &&
+            store.nodeEquals(slot * 2, ignoreSlot * 2) &&
+            zoneIdInDir(store.zoneOf(slot), Dir.Original) === zoneIdInDir(zone, Dir.Original)
+          )
+        ) {
           this.stats.found++;
           return true;
         }
