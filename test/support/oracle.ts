@@ -15,7 +15,7 @@
  *   link-local IPv6 sources, IGMP) and whatever `ignore` selects. Byte-identical, except that ports and
  *   ICMP ids chosen by NAT on a clash may differ through a consistent one-to-one renaming; a renamed
  *   packet must have correct checksums, which are recomputed and compared.
- * - Conntrack: entries matched by protocol + original tuple; state, flags, mark, reply tuple (under the
+ * - Conntrack: entries matched by protocol + original tuple (+ conntrack zone); state, flags, mark, reply tuple (under the
  *   same renaming) and timeout within a slack compared. Entries at 0-1 s left may be missing on either
  *   side.
  * - Counters: per table, chain policy and rule (in order), packets and bytes, from `iptables-save -c`.
@@ -569,7 +569,9 @@ function tupleString(t: [string, string][]): string {
 }
 
 function ctKey(e: CtEntry): string {
-  return `${e.proto} ${tupleString(e.orig)}`;
+  // the zone is part of a connection's identity: one tuple may have an entry in several zones
+  const zones = e.extra.filter(([k]) => k.startsWith("zone"));
+  return `${e.proto} ${tupleString(e.orig)}${zones.length ? ` ${tupleString(zones)}` : ""}`;
 }
 
 function tupleGet(t: [string, string][], k: string): string | undefined {
