@@ -22,10 +22,7 @@ import { runScenario } from "../support/scenario.js";
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** scenario -> why it does not match the kernel yet (issue numbers name where the work is tracked) */
-const PENDING: Record<string, string> = {
-  "rules-ct-zone":
-    "the rules loader refuses CT --zone (conntrack zones: tuples per zone, zone= in conntrack -L) (src/rules, src/conntrack)",
-};
+const PENDING: Record<string, string> = {};
 
 function scenarios(): string[] {
   const out: string[] = [];
