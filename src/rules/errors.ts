@@ -14,9 +14,24 @@ export class RulesetError extends InputError {
   /** the reason alone, without the location prefix */
   readonly reason: string;
   constructor(reason: string, file: string, line: number, column: number) {
-    super(reason, { file, line, column });
-    this.reason = reason;
+    const r = oneLine(reason);
+    super(r, { file, line, column });
+    this.reason = r;
   }
+}
+
+/**
+ * oneLine: control characters of the ruleset text quoted in a reason (a carriage return in a table name,
+ * a NUL in a word) written as escapes (`\r`, `\x00`), so that the message stays one line.
+ */
+function oneLine(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what is being replaced
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
 }
 
 /**
