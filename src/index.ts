@@ -23,7 +23,15 @@ export {
 export { PacketType, Skb } from "./core/skb.js";
 export { Tuple } from "./core/tuple.js";
 // the gateway as an object
-export type { GatewayOptions, InterfaceSpec, PacketTrace, RouteSpec, SentPacket } from "./engine/index.js";
+export type {
+  Connection,
+  Endpoints,
+  GatewayOptions,
+  InterfaceSpec,
+  PacketTrace,
+  RouteSpec,
+  SentPacket,
+} from "./engine/index.js";
 export { createGateway, EmbeddedGateway, formatIpPacket, formatTraceText } from "./engine/index.js";
 export type { PacketSpec } from "./wire/index.js";
 // building and printing packets

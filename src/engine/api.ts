@@ -20,13 +20,18 @@
  * the caller's: the gateway never reads a clock. Pure TypeScript: runs in browsers too.
  */
 
-import { formatEvent, formatStats } from "../conntrack/format.js";
+import { formatEvent, formatStats, protoName } from "../conntrack/format.js";
+import { TCP_STATE_NAMES } from "../conntrack/tcp-states.js";
 import { InputError } from "../core/errors.js";
-import { parseAddrInto } from "../wire/addr.js";
+import { IPS, Manip, type NatRange } from "../core/netfilter.js";
+import { Tuple } from "../core/tuple.js";
+import { NatBinding } from "../nat/nat.js";
+import { loadRuleset } from "../rules/ruleset.js";
+import { formatAddr, parseAddrInto } from "../wire/addr.js";
 import { formatPacket } from "../wire/format.js";
 import { PacketInfo } from "../wire/packet-info.js";
 import { parsePacket } from "../wire/parse.js";
-import { buildGateway, type GatewayInstance } from "./build.js";
+import { buildGateway, type GatewayInstance, SeededRandom } from "./build.js";
 import { type NetAddr, type NetIface, type NetRoute, parseIpAddrJson, parseIpRouteJson, RouteType } from "./netconf.js";
 import type { GatewaySink } from "./ports.js";
 import { parseSysctl, type Sysctls } from "./sysctl.js";
@@ -76,12 +81,53 @@ export interface GatewayOptions {
   seed?: number;
 }
 
+/** One direction of a connection. */
+export interface Endpoints {
+  src: string;
+  dst: string;
+  /** ports (ICMP: sport is the id, dport the type << 8 | code) */
+  sport: number;
+  dport: number;
+}
+
+/** A connection of the table, with what NAT did to it. */
+export interface Connection {
+  /** "tcp", "udp", "icmp", ... as conntrack prints them */
+  proto: string;
+  original: Endpoints;
+  reply: Endpoints;
+  /** TCP state ("ESTABLISHED", ...), "" for other protocols */
+  state: string;
+  /** seconds left */
+  timeout: number;
+  assured: boolean;
+  unreplied: boolean;
+  mark: number;
+  /** source rewritten (SNAT, MASQUERADE) to this address and port */
+  snat: { addr: string; port: number } | null;
+  /** destination rewritten (DNAT, REDIRECT) to this address and port */
+  dnat: { addr: string; port: number } | null;
+  /** the `conntrack -L` line */
+  line: string;
+}
+
 /** A packet the gateway sent. */
 export interface SentPacket {
   /** interface it left through ("local" for packets delivered to the gateway itself) */
   iface: string;
   packet: Uint8Array;
 }
+
+const PROTO_NUMBERS: Readonly<Record<string, number>> = {
+  tcp: 6,
+  udp: 17,
+  icmp: 1,
+  icmpv6: 58,
+  udplite: 136,
+  sctp: 132,
+  dccp: 33,
+  gre: 47,
+};
 
 const NO_FLAGS = { secondary: false, deprecated: false, tentative: false, temporary: false, noprefixroute: false };
 
@@ -305,6 +351,75 @@ export class EmbeddedGateway {
   conntrack(now?: number): string[] {
     const text = this.instance.conntrackList(now ?? this.lastNow);
     return text === "" ? [] : text.trimEnd().split("\n");
+  }
+
+  /** connections: the table at `now` (default: the last packet's time) as objects, with their NAT bindings */
+  connections(now?: number): Connection[] {
+    const at = now ?? this.lastNow;
+    const inst = this.instance;
+    const c = inst.conntrack;
+    const lines = this.conntrack(at);
+    const ids = c.entries(at);
+    const b = new NatBinding();
+    const t = new Tuple();
+    const ep = (ct: number, dir: number): Endpoints => {
+      c.tuple(ct, dir, t);
+      return { src: formatAddr(t.src, t.family), dst: formatAddr(t.dst, t.family), sport: t.srcPort, dport: t.dstPort };
+    };
+    return ids.map((ct, i) => {
+      inst.nat.bindings(ct, b);
+      const st = c.status(ct);
+      const fam = b.orig.family;
+      const proto = protoName(c.l4proto(ct));
+      return {
+        proto,
+        original: ep(ct, 0),
+        reply: ep(ct, 1),
+        state: proto === "tcp" ? TCP_STATE_NAMES[c.tcpState(ct)] : "",
+        timeout: c.expiresIn(ct, at),
+        assured: (st & IPS.ASSURED) !== 0,
+        unreplied: (st & IPS.SEEN_REPLY) === 0,
+        mark: c.mark(ct),
+        snat: b.snat ? { addr: formatAddr(b.snatAddr, fam), port: b.snatPort } : null,
+        dnat: b.dnat ? { addr: formatAddr(b.dnatAddr, fam), port: b.dnatPort } : null,
+        line: lines[i] ?? "",
+      };
+    });
+  }
+
+  /**
+   * queryNat: what a NEW connection would be mapped to by a NAT rule, given the table as it is now,
+   * without changing anything (Linux's unique-tuple search: the original port kept when free, else the
+   * search over the range; random choices from a throwaway generator). `to` is the rule's argument as
+   * iptables takes it ("203.0.113.7", "203.0.113.7-203.0.113.9:1024-2047", "[fd00::1]:80").
+   * @throws InputError for a bad description
+   */
+  queryNat(
+    flow: { proto: string | number; src: string; sport?: number; dst: string; dport?: number },
+    rule: { target: "SNAT" | "DNAT"; to: string; random?: boolean; randomFully?: boolean; persistent?: boolean },
+  ): Endpoints {
+    const orig = new Tuple();
+    const fam = parseAddrInto(orig.src, flow.src);
+    if (fam === 0 || parseAddrInto(orig.dst, flow.dst) !== fam)
+      throw new InputError(`queryNat: bad addresses ${flow.src} -> ${flow.dst}`);
+    const protoNum = typeof flow.proto === "number" ? flow.proto : PROTO_NUMBERS[flow.proto.toLowerCase()];
+    if (protoNum === undefined) throw new InputError(`queryNat: unknown protocol ${flow.proto}`);
+    orig.family = fam;
+    orig.proto = protoNum;
+    orig.srcPort = flow.sport ?? 0;
+    orig.dstPort = flow.dport ?? 0;
+    // the range comes from the rules engine's own parser of the target
+    const chain = rule.target === "SNAT" ? "POSTROUTING" : "PREROUTING";
+    const opt = rule.target === "SNAT" ? "--to-source" : "--to-destination";
+    const flags = `${rule.random ? " --random" : ""}${rule.randomFully ? " --random-fully" : ""}${rule.persistent ? " --persistent" : ""}`;
+    const text = `*nat\n:${chain} ACCEPT [0:0]\n-A ${chain} -p ${protoNum} -j ${rule.target} ${opt} ${rule.to}${flags}\nCOMMIT\n`;
+    const rs = loadRuleset(text, { file: "queryNat", family: fam });
+    const table = rs.tables[2]!;
+    const target = table.targets.find((x) => x !== null) as unknown as { range: NatRange };
+    const out = new Tuple();
+    const manip = rule.target === "SNAT" ? Manip.Src : Manip.Dst;
+    this.instance.nat.queryMapping(orig, target.range, manip, out, new SeededRandom(1));
+    return { src: formatAddr(out.src, fam), dst: formatAddr(out.dst, fam), sport: out.srcPort, dport: out.dstPort };
   }
 
   /** conntrackStats: `conntrack -S` */

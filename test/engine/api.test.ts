@@ -163,3 +163,47 @@ test("a reassembly queue that times out draws ICMPv6 time exceeded (reassembly);
   assert.equal(out.length, 1, out.join("\n"));
   assert.match(out[0], /^lan0 IP 192\.168\.1\.1 > 192\.168\.1\.5: ICMP ip reassembly time exceeded/);
 });
+
+test("connections() with NAT bindings, and queryNat: what a new flow would be mapped to", () => {
+  const gw = createGateway({
+    rules: MASQ,
+    interfaces: [
+      { name: "lan0", addresses: ["192.168.1.1/24"] },
+      { name: "wan0", addresses: ["203.0.113.7/24"] },
+    ],
+    routes: [{ dst: "default", via: "203.0.113.1", dev: "wan0" }],
+  });
+  gw.receive("lan0", buildPacket({ src: "192.168.1.50", dst: "198.51.100.53", udp: { sport: 5353, dport: 53 } }), 100);
+  const [c] = gw.connections();
+  assert.equal(c.proto, "udp");
+  assert.deepEqual(c.original, { src: "192.168.1.50", dst: "198.51.100.53", sport: 5353, dport: 53 });
+  assert.deepEqual(c.reply, { src: "198.51.100.53", dst: "203.0.113.7", sport: 53, dport: 5353 });
+  assert.deepEqual(c.snat, { addr: "203.0.113.7", port: 5353 });
+  assert.equal(c.dnat, null);
+  assert.equal(c.unreplied, true);
+  assert.equal(c.timeout, 30);
+  assert.match(c.line, /^udp {6}17 30 src=192\.168\.1\.50 /);
+  // a second host using the same source port to the same server: the port is taken, another is chosen
+  const clash = gw.queryNat(
+    { proto: "udp", src: "192.168.1.51", sport: 5353, dst: "198.51.100.53", dport: 53 },
+    { target: "SNAT", to: "203.0.113.7" },
+  );
+  assert.equal(clash.src, "203.0.113.7");
+  assert.notEqual(clash.sport, 5353);
+  assert.ok(clash.sport >= 1024 && clash.sport <= 65535, "same band as the original port");
+  const free = gw.queryNat(
+    { proto: "udp", src: "192.168.1.51", sport: 5353, dst: "198.51.100.54", dport: 53 },
+    { target: "SNAT", to: "203.0.113.7" },
+  );
+  assert.equal(free.sport, 5353, "kept when free");
+  const dnat = gw.queryNat(
+    { proto: "tcp", src: "198.51.100.9", sport: 40000, dst: "203.0.113.7", dport: 8080 },
+    { target: "DNAT", to: "192.168.1.10:80" },
+  );
+  assert.deepEqual(dnat, { src: "198.51.100.9", dst: "192.168.1.10", sport: 40000, dport: 80 });
+  assert.equal(gw.connections().length, 1, "queries change nothing");
+  assert.throws(
+    () => gw.queryNat({ proto: "udp", src: "1.2.3.4", dst: "5.6.7.8" }, { target: "SNAT", to: "300.1.1.1" }),
+    /queryNat/,
+  );
+});
