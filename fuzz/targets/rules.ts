@@ -12,7 +12,8 @@
  * - loading either succeeds or throws an InputError subclass whose message is one line,
  *   `FILE:LINE:COLUMN: reason`, with LINE inside the text and COLUMN inside that line (or just past it);
  * - a ruleset that loads saves (`iptables-save -c` and without counters) and lists without throwing, and
- *   its save output loads again, to the same save output;
+ *   its save output loads again, to the same save output (unless an interface name was given in quotes:
+ *   iptables-save prints it unquoted, and iptables-restore 1.8.9 cannot read its own output then either);
  * - a gateway built with it takes the good flow and a fixed set of hostile packets without an exception,
  *   each packet counted.
  */
@@ -359,6 +360,10 @@ export function checkRuleset(text: string, family: 4 | 6): string | null {
   } catch (e) {
     return `a loaded ruleset does not save or list: ${describeError(e)}`;
   }
+  // iptables-save prints interface names unquoted: one given in quotes (with spaces, or an unterminated
+  // quote taking the rest of the line, as iptables-restore reads it too) does not survive the round trip,
+  // in iptables either
+  if (/(?:^|\s)(?:-[io]|--(?:in|out)-interface)\s+(?:!\s+)?"/m.test(text)) return null;
   try {
     const again = loadRuleset(saved, { file: "saved.rules", family });
     const resaved = again.save({ counters: true });
