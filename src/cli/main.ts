@@ -141,6 +141,23 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * oneLine: a message with the control characters its input may carry (a newline in an interface name
+ * read from JSON, a carriage return in a ruleset) written as escapes: bad input is reported on one line.
+ */
+function oneLine(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what is being replaced
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === "\n"
+      ? "\\n"
+      : c === "\r"
+        ? "\\r"
+        : c === "\t"
+          ? "\\t"
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 /** main: run the CLI with `argv` (without node and script). Sets process.exitCode. */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
@@ -153,7 +170,7 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (isInputError(e)) {
-      process.stderr.write(`ctnat: ${(e as Error).message}\n`);
+      process.stderr.write(`ctnat: ${oneLine((e as Error).message)}\n`);
       process.exitCode = 2;
       return;
     }

@@ -291,6 +291,19 @@ const CASES: Case[] = [
     message: /\/none\.json: cannot read interfaces: ENOENT$/,
   },
   {
+    name: "addr: an interface name with a newline, twice (the message stays one line)",
+    args: {
+      addr: file(
+        "a.json",
+        edited((a) => {
+          a[1]!.ifname = "lan\n0";
+          a[2]!.ifname = "lan\n0";
+        }),
+      ),
+    },
+    message: /\/a\.json: \[2\]\.ifname: interface lan\\n0 listed twice \(expected `ip -j addr` output\)$/,
+  },
+  {
     name: "route: multipath",
     args: { route: file("r.json", JSON.stringify([{ dst: "default", nexthops: [{ gateway: "10.77.2.2" }] }])) },
     message: /\/r\.json: \[0\]\.nexthops: multipath routes are not supported \(expected `ip -j route` output\)$/,
