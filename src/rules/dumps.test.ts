@@ -10,8 +10,10 @@ import { RejectWith } from "../core/env.js";
 import { CtInfo, Hook, Verdict } from "../core/netfilter.js";
 import type { PacketSpec } from "../wire/build.js";
 import { formatAddr } from "./addr.js";
-import { loadRuleset, RuleEnv, type Ruleset, type RuleTracer, TableId } from "./index.js";
+import { isRulesetError, loadRuleset, RuleEnv, type Ruleset, type RuleTracer, TableId } from "./index.js";
+import { parseIpsets } from "./ipset/parse.js";
 import { FakeAddrType, FakeCt, FakeIfaces, makeSkb, RecordingTargetEnv, type SkbOpts } from "./testdata/fakes.js";
+import { XtState } from "./xt-state.js";
 
 const DIR = fileURLToPath(new URL("../../test/fixtures/rulesets/real/", import.meta.url));
 const read = (f: string): string => readFileSync(DIR + f, "utf8");
@@ -231,4 +233,106 @@ test("server: NEW SSH accepted, other ports logged and rejected, the log rate-li
   assert.equal(logs, 10);
   assert.equal(target.calls.filter((x) => x.kind === "LOG").length, 10);
   assert.equal(target.calls.filter((x) => x.kind === "reject" && x.arg === RejectWith.TcpReset).length, 20);
+});
+
+/** the Calico + kube-proxy (IPVS) nat table with its IP sets */
+function calico(): { rs: Ruleset; env: RuleEnv; target: RecordingTargetEnv } {
+  const xt = new XtState(parseIpsets(read("calico-ipvs-nat.ipsets"), "calico-ipvs-nat.ipsets"));
+  const rs = loadRuleset(read("calico-ipvs-nat.loadable"), { file: "calico-ipvs-nat.loadable", xt });
+  const target = new RecordingTargetEnv();
+  // the node's address and the cluster IPs kube-proxy binds to kube-ipvs0 are local
+  const local = new FakeAddrType(["192.168.191.153", "10.96.0.1", "10.96.0.10", "10.99.180.41", "10.100.49.21"]);
+  const ifaces = new FakeIfaces(["lo", "eth0", "vxlan.calico", "cali4f1c3d2a1b0", "kube-ipvs0"]);
+  return { rs, env: new RuleEnv(new FakeCt(), ifaces, local, target), target };
+}
+
+test("calico-ipvs-nat (a real Calico + kube-proxy IPVS nat table, with its IP sets): loads, saves and lists as the kernel did", () => {
+  const { rs } = calico();
+  const save = read("calico-ipvs-nat.save");
+  assert.equal(rs.save(), save);
+  assert.equal(rs.list("nat"), read("calico-ipvs-nat.list"));
+  // the save text reloads to itself with the same sets
+  const xt = new XtState(parseIpsets(read("calico-ipvs-nat.ipsets")));
+  assert.equal(loadRuleset(save, { xt }).save(), save);
+  // without the sets iptables-restore refuses it, naming the first missing set
+  assert.throws(
+    () => loadRuleset(read("calico-ipvs-nat.loadable"), { file: "calico-ipvs-nat.loadable" }),
+    (e: unknown) =>
+      isRulesetError(e) && /^calico-ipvs-nat\.loadable:58:\d+: Set KUBE-NODE-PORT-TCP doesn't exist/.test(e.message),
+  );
+});
+
+test("calico-ipvs-nat: pods masquerade leaving the pool, not to other pods; hairpin and marked service traffic masquerade", () => {
+  const { rs, env, target } = calico();
+  const post = (spec: PacketSpec, outIf: number, mark = 0) =>
+    path(rs, env, TableId.Nat, Hook.Postrouting, spec, { inIf: 3, outIf, mark });
+  const tcp = (src: string, dst: string, dport: number): PacketSpec => ({
+    src,
+    dst,
+    tcp: { sport: 40000, dport, flags: "S" },
+  });
+  // a pod to the internet: Calico's nat-outgoing (in cali40masq-ipam-pools, not to cali40all-ipam-pools)
+  let n = target.calls.length;
+  const out = post(tcp("192.168.185.13", "8.8.8.8", 443), 1);
+  assert.deepEqual(out.steps, ["POSTROUTING#1", "cali-POSTROUTING#1", "cali-POSTROUTING#2", "cali-nat-outgoing#1"]);
+  assert.deepEqual(
+    target.calls.slice(n).map((c) => c.kind),
+    ["masquerade"],
+  );
+  // a pod to another pod: no NAT (KUBE-POSTROUTING returns: not marked)
+  n = target.calls.length;
+  const p2p = post(tcp("192.168.185.13", "192.168.185.5", 5443), 3);
+  assert.deepEqual(p2p.steps, [
+    "POSTROUTING#1",
+    "cali-POSTROUTING#1",
+    "cali-POSTROUTING#2",
+    "POSTROUTING#2",
+    "KUBE-POSTROUTING#2",
+    "POSTROUTING:policy ACCEPT",
+  ]);
+  assert.equal(target.calls.length, n);
+  // hairpin: a pod sent by IPVS to itself (KUBE-LOOP-BACK dst,dst,src)
+  const hair = post(tcp("192.168.185.14", "192.168.185.14", 80), 3);
+  assert.equal(hair.steps.at(-1), "KUBE-POSTROUTING#1");
+  assert.equal(target.calls.at(-1)!.kind, "masquerade");
+  // the same pod reaching another endpoint is not a hairpin
+  assert.equal(post(tcp("192.168.185.14", "192.168.185.15", 80), 3).steps.at(-1), "POSTROUTING:policy ACCEPT");
+  // traffic marked 0x4000 in PREROUTING is masqueraded and the mark cleared
+  const marked = post(tcp("10.192.4.7", "192.168.185.13", 80), 3, 0x4000);
+  assert.deepEqual(marked.steps.slice(-2), ["KUBE-POSTROUTING#3", "KUBE-POSTROUTING#4"]);
+  assert.equal(marked.skb.mark, 0);
+});
+
+test("calico-ipvs-nat: PREROUTING marks outside clients of cluster IPs and node ports, not pods", () => {
+  const { rs, env } = calico();
+  const pre = (spec: PacketSpec) => path(rs, env, TableId.Nat, Hook.Prerouting, spec, { inIf: 1 });
+  // an outside client of a cluster IP (KUBE-CLUSTER-IP dst,dst): marked, then accepted
+  const svc = pre({ src: "10.192.4.7", dst: "10.100.49.21", tcp: { sport: 40000, dport: 80, flags: "S" } });
+  assert.deepEqual(svc.steps, [
+    "PREROUTING#1",
+    "cali-PREROUTING#1",
+    "PREROUTING#2",
+    "KUBE-SERVICES#1",
+    "KUBE-MARK-MASQ#1",
+    "KUBE-SERVICES#2",
+    "KUBE-SERVICES#3",
+  ]);
+  assert.equal(svc.skb.mark, 0x4000);
+  // the same address on a port that is not a service's: no mark, not accepted by KUBE-SERVICES
+  const other = pre({ src: "10.192.4.7", dst: "10.100.49.21", tcp: { sport: 40000, dport: 81, flags: "S" } });
+  assert.equal(other.skb.mark, 0);
+  assert.equal(other.steps.at(-1), "PREROUTING:policy ACCEPT");
+  // the node port 31195 on the node's address (KUBE-NODE-PORT-TCP, a bitmap:port)
+  const np = pre({ src: "10.192.4.7", dst: "192.168.191.153", tcp: { sport: 40000, dport: 31195, flags: "S" } });
+  assert.deepEqual(np.steps.slice(-4), [
+    "KUBE-SERVICES#2",
+    "KUBE-NODE-PORT#1",
+    "KUBE-MARK-MASQ#1",
+    "PREROUTING:policy ACCEPT",
+  ]);
+  assert.equal(np.skb.mark, 0x4000);
+  // a pod asking the cluster DNS over UDP: accepted, not marked (its source is in 192.168.0.0/16)
+  const dns = pre({ src: "192.168.185.13", dst: "10.96.0.10", udp: { sport: 5353, dport: 53 } });
+  assert.equal(dns.steps.at(-1), "KUBE-SERVICES#3");
+  assert.equal(dns.skb.mark, 0);
 });
