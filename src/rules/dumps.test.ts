@@ -336,3 +336,23 @@ test("calico-ipvs-nat: PREROUTING marks outside clients of cluster IPs and node 
   assert.equal(dns.steps.at(-1), "KUBE-SERVICES#3");
   assert.equal(dns.skb.mark, 0);
 });
+
+test("openwrt: SYNs forwarded to the wan have their MSS clamped to the route's MTU (pppoe 1492)", () => {
+  const rs = loadRuleset(read("openwrt-fw3.save"));
+  const target = new RecordingTargetEnv();
+  target.mtu = 1492;
+  const ifaces = new FakeIfaces(["lo", "br-lan", "eth1"]);
+  const env = new RuleEnv(new FakeCt(), ifaces, new FakeAddrType(["203.0.113.7"]), target);
+  const syn: PacketSpec = {
+    src: "192.168.1.10",
+    dst: "198.51.100.4",
+    tcp: { sport: 40000, dport: 443, flags: "S", options: { mss: 1460, sackPerm: true } },
+  };
+  const out = path(rs, env, TableId.Mangle, Hook.Forward, syn, { inIf: 1, outIf: 2 });
+  assert.deepEqual(out.steps, ["FORWARD#1", "FORWARD:policy ACCEPT"]);
+  assert.equal(out.skb.pi.optMss, 1452);
+  // towards the lan untouched; a SYN-ACK to the wan matches --tcp-flags SYN,RST SYN too
+  assert.equal(path(rs, env, TableId.Mangle, Hook.Forward, syn, { inIf: 2, outIf: 1 }).skb.pi.optMss, 1460);
+  const synAck: PacketSpec = { ...syn, tcp: { ...syn.tcp!, flags: "SA" } };
+  assert.equal(path(rs, env, TableId.Mangle, Hook.Forward, synAck, { inIf: 1, outIf: 2 }).skb.pi.optMss, 1452);
+});
