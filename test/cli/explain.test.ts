@@ -111,3 +111,32 @@ test("--dot and --json outputs; bad descriptions are one-line errors", () => {
     assert.equal(e.stderr.trim().split("\n").length, 1);
   }
 });
+
+test("--ipsets: the Calico + kube-proxy IPVS nat table marks an outside client of a cluster IP through its sets", () => {
+  const dir = join(REPO, "test/fixtures/rulesets/real");
+  const r = explain({
+    rules: join(dir, "calico-ipvs-nat.loadable"),
+    ipsets: join(dir, "calico-ipvs-nat.ipsets"),
+    inIface: "eth0",
+    proto: "tcp",
+    src: "10.192.4.7",
+    dst: "10.100.49.21",
+    dport: "80",
+  });
+  const rules = r.trace!.steps.filter((s) => s.kind === "rule" && s.table === "nat").map((s) => s.text ?? "");
+  assert.ok(rules.some((t) => /--match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ$/.test(t)));
+  // without the sets the rules do not load, naming the missing set
+  const bad = ctnat([
+    "explain",
+    "--rules",
+    join(dir, "calico-ipvs-nat.loadable"),
+    "-i",
+    "eth0",
+    "-s",
+    "10.192.4.7",
+    "-d",
+    "10.100.49.21",
+  ]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /Set KUBE-NODE-PORT-TCP doesn't exist/);
+});

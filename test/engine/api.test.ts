@@ -207,3 +207,35 @@ test("connections() with NAT bindings, and queryNat: what a new flow would be ma
     /queryNat/,
   );
 });
+
+test("ipsets: rules name sets from `ipset save` text; -j SET fills them; a missing set refuses the rules", () => {
+  const rules =
+    "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n" +
+    "-A FORWARD -m set --match-set blocked src -j DROP\n" +
+    "-A FORWARD -p udp --dport 9 -j SET --add-set blocked src\nCOMMIT\n";
+  const interfaces = [
+    { name: "a", addresses: ["10.0.0.1/24"] },
+    { name: "b", addresses: ["10.0.1.1/24"] },
+  ];
+  const gw = createGateway({
+    rules,
+    ipsets: "create blocked hash:net family inet hashsize 1024 maxelem 65536\nadd blocked 10.0.0.128/25\n",
+    interfaces,
+  });
+  const udp = (src: string, dport: number) => buildPacket({ src, dst: "10.0.1.2", udp: { sport: 1, dport } });
+  assert.equal(gw.receive("a", udp("10.0.0.200", 53), 1).length, 0);
+  assert.equal(gw.receive("a", udp("10.0.0.2", 53), 1).length, 1);
+  // a packet to port 9 puts its source in the set: the next one is dropped
+  assert.equal(gw.receive("a", udp("10.0.0.3", 9), 2).length, 1);
+  assert.equal(gw.receive("a", udp("10.0.0.3", 53), 3).length, 0);
+  assert.throws(() => createGateway({ rules, interfaces }), /Set blocked doesn't exist/);
+  // a type ctnat does not implement is refused where a rule uses it; a bad element where it is
+  assert.throws(
+    () => createGateway({ rules, ipsets: "create blocked hash:foo\n", interfaces }),
+    (e: unknown) => e instanceof InputError && /^rules:5:\d+: set 'blocked' has type hash:foo/.test(e.message),
+  );
+  assert.throws(
+    () => createGateway({ rules, ipsets: "create blocked hash:ip\nadd blocked 1.2.3\n", interfaces }),
+    (e: unknown) => e instanceof InputError && /^ipsets:2:13: bad address '1\.2\.3'/.test(e.message),
+  );
+});
