@@ -114,6 +114,7 @@ export const replay: BenchCase = {
         if (sent !== info.packets) fail(`replay forwarded ${sent} of ${info.packets} packets`);
       }
     }
+    rmSync(out, { recursive: true, force: true }); // as large as the capture: do not keep it
     const ms = median(ctnat);
     const pps = info.packets / (ms / 1000);
     const res: Measure[] = [
