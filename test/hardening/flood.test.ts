@@ -233,8 +233,9 @@ test("SYN flood from random sources against a port forward, nf_conntrack_max 655
   // the table never passes its limit, and its memory is what that limit costs
   assert.ok(ct.count() <= max);
   assert.ok(ct.bytesUsed() < 64 * 1024 * 1024, `conntrack holds ${ct.bytesUsed()} bytes`);
-  // the flood was mostly admitted by evicting unreplied entries; what could not be was dropped and counted
-  assert.ok(st.earlyDrop > flood - 2 * max, `early_drop ${st.earlyDrop}`);
+  // the flood was admitted by evicting unreplied entries (early_drop; the collector evicts some more once
+  // the table was found full, uncounted as in Linux); what could not be was dropped and counted
+  assert.ok(st.earlyDrop > 0.9 * (flood - max), `early_drop ${st.earlyDrop}`);
   assert.equal(fate[Fate.ConntrackDrop], st.drop);
   assert.equal(st.drop + fate[Fate.Forwarded] - quiet.gw.gateway.stats.fate[Fate.Forwarded], flood);
   // every established connection survived and behaved exactly as without the flood
