@@ -47,11 +47,14 @@ export class Ipv4RxOptions {
   /** the receive path claimed a record-route slot / a timestamp address slot (forwarding refills it) */
   rrNeedaddr = false;
   tsNeedaddr = false;
+  /** the receive path rewrote the options (Linux opt->is_changed): forwarding recomputes the header checksum */
+  changed = false;
   reset(): void {
     this.rr = 0;
     this.ts = 0;
     this.rrNeedaddr = false;
     this.tsNeedaddr = false;
+    this.changed = false;
   }
 }
 
@@ -89,7 +92,12 @@ export function ipv4OptionsReceive(
     const t = b[p];
     if (t === IPOPT_END) {
       // everything after the end of the list becomes end-of-list
-      for (p++, l--; l > 0; p++, l--) b[p] = IPOPT_END;
+      for (p++, l--; l > 0; p++, l--) {
+        if (b[p] !== IPOPT_END) {
+          b[p] = IPOPT_END;
+          if (rec !== null) rec.changed = true;
+        }
+      }
       break;
     }
     if (t === IPOPT_NOOP) {
@@ -117,7 +125,10 @@ export function ipv4OptionsReceive(
           if (b[p + 2] + 3 > optlen) return p + 2 - iph;
           put32(b, p + b[p + 2] - 1, specDst);
           b[p + 2] += 4;
-          if (rec !== null) rec.rrNeedaddr = true;
+          if (rec !== null) {
+            rec.rrNeedaddr = true;
+            rec.changed = true;
+          }
         }
         if (rec !== null) rec.rr = p - iph;
         rr = true;
@@ -155,12 +166,16 @@ export function ipv4OptionsReceive(
             default:
               break;
           }
-          if (timeAt >= 0) put32(b, timeAt, msMidnight(now));
+          if (timeAt >= 0) {
+            put32(b, timeAt, msMidnight(now));
+            if (rec !== null) rec.changed = true;
+          }
         } else if ((b[p + 3] & 0x0f) !== IPOPT_TS_PRESPEC) {
           // no room: count the overflow (RFC 791), an overflowing counter is an error
           const overflow = b[p + 3] >> 4;
           if (overflow === 15) return p + 3 - iph;
           b[p + 3] = (b[p + 3] & 0x0f) | ((overflow + 1) << 4);
+          if (rec !== null) rec.changed = true;
         }
         if (rec !== null) rec.ts = p - iph;
         ts = true;
@@ -190,21 +205,19 @@ export function ipv4OptionsReceive(
 
 /**
  * ipv4ForwardOptions: Linux ip_forward_options, for a forwarded packet after FORWARD (before
- * POSTROUTING): the record-route / timestamp-address slot the receive path claimed gets the address of
- * the outgoing route (`outSrc`: Linux ip_rt_get_source, the route's preferred source towards the
- * destination), and the header checksum is recomputed when anything changed. Returns true if the
- * header was rewritten.
+ * POSTROUTING): the record-route slot the receive path claimed gets the address of the outgoing route
+ * (`outSrc`: Linux ip_rt_get_source, the route's preferred source towards the destination), and the
+ * header checksum is recomputed when anything changed, here or on the receive path (is_changed). The
+ * timestamp's address is rewritten only for a source route that was hit (srr_is_hit), which never
+ * happens: source-routed packets are dropped (accept_source_route = 0). Returns true if the header was
+ * rewritten.
  */
 export function ipv4ForwardOptions(pi: PacketInfo, rec: Ipv4RxOptions, outSrc: number): boolean {
   const b = pi.buf;
   const iph = pi.off;
-  let changed = false;
+  let changed = rec.changed;
   if (rec.rrNeedaddr && rec.rr > 0) {
     put32(b, iph + rec.rr + b[iph + rec.rr + 2] - 5, outSrc);
-    changed = true;
-  }
-  if (rec.tsNeedaddr && rec.ts > 0) {
-    put32(b, iph + rec.ts + b[iph + rec.ts + 2] - 9, outSrc);
     changed = true;
   }
   if (changed) {
