@@ -7,6 +7,7 @@ import { isInputError } from "../core/errors.js";
 import { runExample } from "./example.js";
 import { type ExplainOptions, runExplain } from "./explain.js";
 import { type ReplayOptions, runReplay } from "./replay.js";
+import { type RulesCliOptions, rulesCheck, rulesList, rulesSave } from "./rules.js";
 
 const VERSION = "0.1.0";
 
@@ -136,6 +137,33 @@ export function buildProgram(): Command {
     )
     .action(async (opts: ExplainOptions) => {
       await runExplain(opts);
+    });
+
+  const rules = program
+    .command("rules")
+    .description(
+      "Load a ruleset as iptables-restore would (every load-time check) and print it back: check, save, list",
+    );
+  const rulesInputs = (c: Command): Command =>
+    c
+      .option("--rules <file>", "IPv4 ruleset as iptables-save prints it")
+      .option("--rules6 <file>", "IPv6 ruleset as ip6tables-save prints it")
+      .option("--ipsets <file>", "the IP sets the rules name, as `ipset save` prints them");
+  rulesInputs(
+    rules.command("check").description("load the rulesets; print what was loaded, or the first error (exit 2)"),
+  ).action((o: RulesCliOptions) => {
+    process.stdout.write(rulesCheck(o));
+  });
+  rulesInputs(rules.command("save").description("print the rulesets exactly as iptables-save / ip6tables-save would"))
+    .option("-c, --counters", "with the [packets:bytes] counters (as loaded)")
+    .action((o: RulesCliOptions) => {
+      process.stdout.write(rulesSave(o));
+    });
+  rulesInputs(rules.command("list").description("print a table as `iptables -L -v -n -x` would"))
+    .option("-t, --table <table>", "raw, mangle, nat, filter or security", "filter")
+    .option("--line-numbers", "number the rules")
+    .action((o: RulesCliOptions) => {
+      process.stdout.write(rulesList(o));
     });
 
   return program;
