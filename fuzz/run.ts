@@ -89,7 +89,11 @@ function parseArgs(argv: string[]): Args {
 function replay(file: string): number {
   let result: string | null;
   try {
-    if (file.endsWith(".json")) result = checkPackets(packetsFromRepro(file));
+    if (file.endsWith(".json"))
+      result = (() => {
+        const r = packetsFromRepro(file);
+        return checkPackets(r.packets, r.profile);
+      })();
     else if (file.endsWith(".rules")) result = checkRuleset(readFileSync(file, "utf8"), 4);
     else if (file.endsWith(".rules6")) result = checkRuleset(readFileSync(file, "utf8"), 6);
     else if (file.endsWith(".pcap") || file.endsWith(".pcapng")) {

@@ -813,5 +813,16 @@ export const opArb: fc.Arbitrary<PacketOp> = fc.record({
   fragArgs: fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
 });
 
-/** a fuzz case: what arrives before the good flow */
+/** a fuzz case's packets: what arrives before the good flow */
 export const caseArb: fc.Arbitrary<PacketOp[]> = fc.array(opArb, { minLength: 1, maxLength: 40 });
+
+/** a fuzz case: the packets, and the sysctl profile of the gateway they go through (SYSCTL_PROFILES) */
+export interface PacketsCase {
+  profile: number;
+  ops: PacketOp[];
+}
+
+export const packetsCaseArb: fc.Arbitrary<PacketsCase> = fc.record({
+  profile: fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat({ max: 4 }), weight: 2 }),
+  ops: caseArb,
+});

@@ -16,13 +16,21 @@ import { readFileSync } from "node:fs";
 import { verifyIpv4HeaderChecksum, verifyL4Checksum } from "../../src/wire/checksum.js";
 import { PacketInfo, WIRE_STATUS_NAMES, WireStatus } from "../../src/wire/packet-info.js";
 import { parsePacket } from "../../src/wire/parse.js";
-import { buildFuzzGateway, checkSurvives, FUZZ_START, fateSummary, fateTotal, IFACE_NAMES } from "../lib/gateway.js";
-import { caseArb, type FuzzPacket, materialize, type PacketOp } from "../lib/packets.js";
+import {
+  buildFuzzGateway,
+  checkSurvives,
+  FUZZ_START,
+  fateSummary,
+  fateTotal,
+  IFACE_NAMES,
+  sysctlProfile,
+} from "../lib/gateway.js";
+import { type FuzzPacket, materialize, type PacketOp, type PacketsCase, packetsCaseArb } from "../lib/packets.js";
 import { describeError, type FuzzTarget, hex, unhex } from "../lib/target.js";
 
 /** checkPackets: the contract for a list of packets (see the module comment). null when it holds. */
-export function checkPackets(pkts: readonly FuzzPacket[]): string | null {
-  const { gw, sink } = buildFuzzGateway();
+export function checkPackets(pkts: readonly FuzzPacket[], profile = 0): string | null {
+  const { gw, sink } = buildFuzzGateway({ sysctl: sysctlProfile(profile) });
   sink.keep = true;
   for (let i = 0; i < pkts.length; i++) {
     const p = pkts[i]!;
@@ -48,7 +56,7 @@ export function checkPackets(pkts: readonly FuzzPacket[]): string | null {
   sink.keep = false;
   let diff: string | null;
   try {
-    diff = checkSurvives(gw, sink);
+    diff = checkSurvives(gw, sink, profile);
     gw.saveCounters(4);
     gw.saveCounters(6);
   } catch (e) {
@@ -94,28 +102,34 @@ export interface PacketsRepro {
   seed: number;
   path: string;
   failure: string;
+  /** sysctl profile (fuzz/lib/gateway.ts SYSCTL_PROFILES) */
+  profile: number;
   packets: { ifindex: number; t: number; pktType: number; hex: string }[];
   ops: PacketOp[];
 }
 
-/** packetsFromRepro: the packets of a reproduction file. */
-export function packetsFromRepro(file: string): FuzzPacket[] {
+/** packetsFromRepro: the packets of a reproduction file, and its sysctl profile. */
+export function packetsFromRepro(file: string): { packets: FuzzPacket[]; profile: number } {
   const r = JSON.parse(readFileSync(file, "utf8")) as PacketsRepro;
-  return r.packets.map((p) => ({ ifindex: p.ifindex, t: p.t, pktType: p.pktType, bytes: unhex(p.hex) }));
+  return {
+    packets: r.packets.map((p) => ({ ifindex: p.ifindex, t: p.t, pktType: p.pktType, bytes: unhex(p.hex) })),
+    profile: r.profile ?? 0,
+  };
 }
 
-export const packetsTarget: FuzzTarget<PacketOp[]> = {
+export const packetsTarget: FuzzTarget<PacketsCase> = {
   name: "packets",
-  arbitrary: caseArb,
-  check: (ops) => checkPackets(materialize(ops)),
-  repro(ops, failure, seed, path) {
+  arbitrary: packetsCaseArb,
+  check: (c) => checkPackets(materialize(c.ops), c.profile),
+  repro(c, failure, seed, path) {
     const r: PacketsRepro = {
       target: "packets",
       seed,
       path,
       failure,
-      packets: materialize(ops).map((p) => ({ ifindex: p.ifindex, t: p.t, pktType: p.pktType, hex: hex(p.bytes) })),
-      ops,
+      profile: c.profile,
+      packets: materialize(c.ops).map((p) => ({ ifindex: p.ifindex, t: p.t, pktType: p.pktType, hex: hex(p.bytes) })),
+      ops: c.ops,
     };
     return [{ ext: "json", data: `${JSON.stringify(r, null, 1)}\n` }];
   },

@@ -51,7 +51,11 @@ test("fuzz/corpus: every saved case holds its target's contract", () => {
   for (const f of files) {
     const p = join(dir, f);
     let r: string | null;
-    if (f.endsWith(".json")) r = checkPackets(packetsFromRepro(p));
+    if (f.endsWith(".json"))
+      r = (() => {
+        const r = packetsFromRepro(p);
+        return checkPackets(r.packets, r.profile);
+      })();
     else if (f.endsWith(".rules")) r = checkRuleset(readFileSync(p, "utf8"), 4);
     else if (f.endsWith(".rules6")) r = checkRuleset(readFileSync(p, "utf8"), 6);
     else if (f.endsWith(".pcap") || f.endsWith(".pcapng")) r = checkCapture(new Uint8Array(readFileSync(p)), 1);
