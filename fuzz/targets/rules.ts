@@ -360,10 +360,10 @@ export function checkRuleset(text: string, family: 4 | 6): string | null {
   } catch (e) {
     return `a loaded ruleset does not save or list: ${describeError(e)}`;
   }
-  // iptables-save prints interface names unquoted: one given in quotes (with spaces, or an unterminated
-  // quote taking the rest of the line, as iptables-restore reads it too) does not survive the round trip,
-  // in iptables either
-  if (/(?:^|\s)(?:-[io]|--(?:in|out)-interface)\s+(?:!\s+)?"/m.test(text)) return null;
+  // iptables-save prints interface names unquoted: one written with quotes or backslashes (spaces kept, an
+  // unterminated quote taking the rest of the line, as iptables-restore reads it too) does not survive the
+  // round trip, in iptables either
+  if (/(?:^|\s)(?:-[io]|--(?:in|out)-interface)\s+(?:!\s+)?[^\s"\\]*["\\]/m.test(text)) return null;
   try {
     const again = loadRuleset(saved, { file: "saved.rules", family });
     const resaved = again.save({ counters: true });
