@@ -552,10 +552,13 @@ function describeOutput(o: OutPacket, start: number): string {
   return `${o.kind} ${IFACE_NAMES[o.ifindex] ?? o.ifindex} +${(o.now - start).toFixed(6)} ${hex}`;
 }
 
-/** an ICMP error (unreachable, source quench, redirect, time exceeded, parameter problem) from 10.77.{1,2}.1 */
+/**
+ * an ICMP error (unreachable, source quench, redirect, time exceeded, parameter problem) the gateway made
+ * itself: TTL 64, where every packet of the good flow that the gateway forwards has 63 left (its source
+ * may be a NATed one, not the gateway's)
+ */
 function isGatewayIcmpErrorV4(b: Uint8Array): boolean {
-  if (b.length < 21 || b[0] >> 4 !== 4 || b[9] !== 1) return false;
-  if (!(b[12] === 10 && b[13] === 77 && (b[14] === 1 || b[14] === 2) && b[15] === 1)) return false;
+  if (b.length < 21 || b[0] >> 4 !== 4 || b[9] !== 1 || b[8] !== 64) return false;
   const t = b[(b[0] & 15) * 4];
   return t === 3 || t === 4 || t === 5 || t === 11 || t === 12;
 }
