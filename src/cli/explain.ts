@@ -86,7 +86,8 @@ interface PacketDesc {
 
 function describe(o: ExplainOptions): PacketDesc {
   const p = o.proto.toLowerCase();
-  const proto = PROTOS[p] ?? (/^\d+$/.test(p) ? Number(p) : -1);
+  // own properties only: "constructor" is not a protocol
+  const proto = Object.hasOwn(PROTOS, p) ? PROTOS[p]! : /^\d+$/.test(p) ? Number(p) : -1;
   if (proto < 0 || proto > 255) throw new InputError(`--proto: unknown protocol ${JSON.stringify(o.proto)}`);
   if (!o.src || !o.dst) throw new InputError("explain: --src and --dst are required");
   const a = new Int32Array(4);
