@@ -55,7 +55,11 @@ export class Skb {
   reset(now: number, inIf: number): void {
     this.inIf = inIf;
     this.outIf = -1;
-    this.nextHop.fill(0);
+    const nh = this.nextHop;
+    nh[0] = 0;
+    nh[1] = 0;
+    nh[2] = 0;
+    nh[3] = 0;
     this.mark = 0;
     this.ct = -1;
     this.ctInfo = CtInfo.None;

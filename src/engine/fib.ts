@@ -41,6 +41,8 @@ export class Fib {
   /** IPv4 local addresses and broadcast addresses */
   private readonly local4 = new Set<number>();
   private readonly bcast4 = new Set<number>();
+  private readonly local4a: Int32Array;
+  private readonly bcast4a: Int32Array;
   /** IPv6 local addresses (flattened 4 words each) */
   private readonly local6: Int32Array;
   private readonly ifByName = new Map<string, NetIface>();
@@ -79,6 +81,8 @@ export class Fib {
     this.local6 = Int32Array.from(l6);
     this.local4.add(0x7f000001);
     this.bcast4.add(-1); // 255.255.255.255
+    this.local4a = Int32Array.from(this.local4);
+    this.bcast4a = Int32Array.from(this.bcast4);
     // Explicit routes win over derived connected ones with the same prefix and metric (they are the same route).
     this.routes4 = sortRoutes([
       ...routes4.filter((r) => r.type !== RouteType.Local && r.type !== RouteType.Broadcast),
@@ -94,15 +98,15 @@ export class Fib {
 
   /** classify4: what an IPv4 destination (int32) is to this host (DstClass). */
   classify4(dst: number): number {
-    if (this.local4.has(dst) || dst >>> 24 === 127) return DstClass.Local;
-    if (this.bcast4.has(dst)) return DstClass.Broadcast;
+    if (dst >>> 24 === 127 || has4(this.local4a, dst)) return DstClass.Local;
+    if (has4(this.bcast4a, dst)) return DstClass.Broadcast;
     if (dst >>> 28 === 0xe) return dst === (0xe0000001 | 0) ? DstClass.Multicast : DstClass.MulticastOther;
     return DstClass.Unicast;
   }
 
   /** isLocal4: true when the address is one of the host's own (not broadcast). */
   isLocal4(a: number): boolean {
-    return this.local4.has(a) || a >>> 24 === 127;
+    return a >>> 24 === 127 || has4(this.local4a, a);
   }
 
   /** classify6: what an IPv6 destination is to this host (DstClass). */
@@ -191,4 +195,9 @@ function sortRoutes(rs: NetRoute[]): NetRoute[] {
     .map((r, i) => ({ r, i }))
     .sort((a, b) => b.r.prefixLen - a.r.prefixLen || a.r.metric - b.r.metric || a.i - b.i)
     .map((x) => x.r);
+}
+
+function has4(set: Int32Array, a: number): boolean {
+  for (let i = 0; i < set.length; i++) if (set[i] === a) return true;
+  return false;
 }

@@ -110,6 +110,7 @@ export class Gateway {
   private pendingHead = 0;
   private pendingCount = 0;
   private readonly mtus: Int32Array;
+  private readonly activeMap = new Uint8Array(50);
   private readonly runNatFn: (skb: Skb, hook: number) => number;
   /** true while the queued packets are being sent (a packet made then is queued behind them) */
   private draining = false;
@@ -163,6 +164,11 @@ export class Gateway {
     this.stats.ensure(maxIf);
     this.runNatFn = (skb: Skb, hook: number): number => this.rulesFor(skb).run(Table.Nat, hook, skb);
     this.reasm = parts.options.reassembler ?? null;
+    for (let t = 0; t < 5; t++)
+      for (let h = 0; h < 5; h++) {
+        this.activeMap[t * 5 + h] = this.rules4.active(t, h) ? 1 : 0;
+        this.activeMap[25 + t * 5 + h] = this.rules6.active(t, h) ? 1 : 0;
+      }
     this.fragId = parts.options.fragIdSeed ?? 0x1000;
     this.fragSink = (buf: Uint8Array, off: number, len: number): void => {
       this.sink.transmit(this.txIf, buf, off, len, this.txNow);
@@ -393,7 +399,7 @@ export class Gateway {
   }
 
   private table(rules: RulesPort, table: number, hook: number, skb: Skb): number {
-    if (!rules.active(table, hook)) return Verdict.Accept;
+    if (this.activeMap[(rules === this.rules6 ? 25 : 0) + table * 5 + hook] === 0) return Verdict.Accept;
     skb.hook = hook;
     const v = rules.run(table, hook, skb);
     if (this.tracer !== null) this.tracer.hook(skb, hook, table, v);
@@ -473,8 +479,12 @@ export class Gateway {
       return;
     }
     skb.outIf = oif;
-    if (route.gateway !== null) skb.nextHop.set(route.gateway);
-    else skb.nextHop.set(pi.dst);
+    const nh = skb.nextHop;
+    const src = route.gateway !== null ? route.gateway : pi.dst;
+    nh[0] = src[0];
+    nh[1] = src[1];
+    nh[2] = src[2];
+    nh[3] = src[3];
     if (this.tracer !== null) this.tracer.route(skb, "forward");
     // ip_forward: only frames addressed to us at the link layer are forwarded
     if (skb.pktType !== PacketType.Host) {

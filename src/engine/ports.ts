@@ -22,7 +22,10 @@ export interface ConntrackPort extends CtView {
 
 /** The rules: one call per (table, hook). */
 export interface RulesPort {
-  /** whether running `table` at `hook` can do anything (a rule, or a policy other than ACCEPT) */
+  /**
+   * whether running `table` at `hook` can do anything (a rule, or a policy other than ACCEPT); the
+   * Gateway asks once, when it is built, and skips the inactive (table, hook) pairs from then on
+   */
   active(table: number, hook: number): boolean;
   /** run the table's chain for the hook; a Verdict (Accept / Drop / Stolen) */
   run(table: number, hook: number, skb: Skb): number;

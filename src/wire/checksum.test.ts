@@ -242,3 +242,59 @@ test("property: checksum functions never throw on random or damaged packets", ()
   assert.equal(finishChecksum(0), 0xffff);
   assert.equal(parseAddr("10.0.0.1")[0], 0x0a000001);
 });
+
+/** the plain RFC 1071 sum, 16 bits at a time: the reference for sumBytes' fast path */
+function referenceSum(b: Uint8Array, off: number, len: number): number {
+  let s = 0;
+  for (let i = 0; i + 1 < len; i += 2) s += (b[off + i]! << 8) | b[off + i + 1]!;
+  if (len & 1) s += b[off + len - 1]! << 8;
+  return s;
+}
+
+test("property: sumBytes folds to the reference sum at any offset, length and buffer (subarrays too)", () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 0, maxLength: 600 }),
+      fc.nat(40),
+      fc.nat(700),
+      fc.nat(8),
+      fc.nat(0xffff),
+      (bytes, pre, lenWant, viewOff, seed) => {
+        // some buffers are views into a larger one at an odd byte offset
+        const backing = new Uint8Array(bytes.length + pre + viewOff + 8);
+        backing.set(bytes, pre + viewOff);
+        const buf = backing.subarray(viewOff);
+        const len = Math.min(lenWant, buf.length - pre);
+        if (len < 0) return;
+        const want = foldSum(referenceSum(buf, pre, len) + seed);
+        assert.equal(foldSum(sumBytes(buf, pre, len, seed)), want);
+      },
+    ),
+    { seed: 1071, numRuns: 2000 },
+  );
+});
+
+test("sumBytes: large runs (above 64 KiB), all-ones and all-zero data, and many buffers in turn", () => {
+  const big = new Uint8Array(200_003);
+  for (let i = 0; i < big.length; i++) big[i] = (Math.imul(i, 2654435761) >>> 13) & 0xff;
+  for (const [o, l] of [
+    [0, 200_003],
+    [3, 131_072],
+    [1, 65_537],
+    [5, 65_536],
+  ] as const) {
+    assert.equal(foldSum(sumBytes(big, o, l, 0)), foldSum(referenceSum(big, o, l)));
+  }
+  const ones = new Uint8Array(1500).fill(0xff);
+  assert.equal(foldSum(sumBytes(ones, 0, 1500, 0)), 0xffff);
+  const zeros = new Uint8Array(1500);
+  assert.equal(sumBytes(zeros, 2, 1400, 0), 0);
+  // more buffers than the DataView cache holds, interleaved
+  const bufs: Uint8Array[] = [];
+  for (let k = 0; k < 7; k++) bufs.push(big.slice(k * 1000, k * 1000 + 900));
+  for (let round = 0; round < 3; round++) {
+    for (const b of bufs) assert.equal(foldSum(sumBytes(b, 1, 800, 0)), foldSum(referenceSum(b, 1, 800)));
+  }
+  // past the end of the buffer: the bytes that are not there count as zero, and nothing throws
+  assert.equal(foldSum(sumBytes(bufs[0]!, 850, 100, 0)), foldSum(referenceSum(bufs[0]!, 850, 50)));
+});
