@@ -23,7 +23,6 @@ import type { Tuple } from "../core/tuple.js";
 import { verifyL4Checksum } from "../wire/checksum.js";
 import { type PacketInfo, WireStatus } from "../wire/packet-info.js";
 import { type CtConfig, defaultCtConfig, HZ, TcpCtState, toTicks } from "./config.js";
-import { hashTuple } from "./hash.js";
 import { ICMP_CONTINUE, icmpError, icmpPacket, icmpv6Packet, invertible, invertPorts } from "./icmp.js";
 import { CtReason } from "./reasons.js";
 import { sctpCanEarlyDrop, sctpPacket } from "./sctp.js";
@@ -38,6 +37,7 @@ import {
   META_STATE_MASK,
   META_STATE_SHIFT,
   NIL,
+  W_AUX,
   W_END,
   W_EXPIRY,
   W_MARK,
@@ -151,6 +151,8 @@ export class Conntrack implements CtView {
   /** prefetchBatch scratch */
   private readonly pfHeads = new Int32Array(64);
   private readonly pfFamily = new Int32Array(64);
+  /** earlyDrop scratch: the nodes of one hash chain */
+  private readonly edNodes = new Int32Array(256);
 
   constructor(opts: ConntrackOptions = {}) {
     this.cfg = opts.config ?? defaultCtConfig();
@@ -230,7 +232,7 @@ export class Conntrack implements CtView {
   }
   /** refresh: Linux nf_ct_refresh_acct: new timeout (unless fixed) and accounting */
   refresh(r: Int32Array, cb: number, timeout: number): void {
-    if ((r[cb + W_META] & IPS.FIXED_TIMEOUT) === 0) r[cb + 1] = (this.now + timeout) | 0;
+    if ((r[cb + W_META] & IPS.FIXED_TIMEOUT) === 0) r[cb + W_EXPIRY] = (this.now + timeout) | 0;
     if (this.cfg.acct) this.account(r, cb);
   }
   /** expiresTicks: ticks left before the entry expires (0 if expired) */
@@ -482,8 +484,9 @@ export class Conntrack implements CtView {
    */
   prefetchBatch(pis: readonly PacketInfo[], count: number): number {
     const heads = this.pfHeads;
-    const fam = this.pfFamily;
+    const fps = this.pfFamily;
     const n = Math.min(count, heads.length);
+    let acc = 0;
     for (let k = 0; k < n; k++) {
       const pi = pis[k];
       heads[k] = -1;
@@ -496,20 +499,18 @@ export class Conntrack implements CtView {
         ports = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
       }
       const store = pi.family === 4 ? this.v4 : this.v6;
-      fam[k] = pi.family;
-      heads[k] = store.bucketOf(pi.src, pi.dst, ports, proto);
+      const h = store.tupleHash(pi.src, 0, pi.dst, 0, ports, proto);
+      const bi = store.homeWord(h);
+      // the family rides in bit 8 of the fingerprint word
+      fps[k] = (h & 0xff) | (pi.family === 4 ? 0 : 0x100);
+      heads[k] = bi;
+      acc ^= store.idx[bi + 1];
     }
-    let acc = 0;
     for (let k = 0; k < n; k++) {
-      const h = heads[k];
-      if (h >= 0) heads[k] = (fam[k] === 4 ? this.v4 : this.v6).buckets[h];
-    }
-    for (let k = 0; k < n; k++) {
-      const nd = heads[k];
-      if (nd < 0 || nd === NIL) continue;
-      const store = fam[k] === 4 ? this.v4 : this.v6;
-      const base = (nd >>> 1) * store.stride;
-      acc ^= store.rec[base + (nd & 1) * store.node] ^ store.rec[base + store.stride - 1];
+      const bi = heads[k];
+      if (bi < 0) continue;
+      const f = fps[k];
+      acc ^= ((f & 0x100) === 0 ? this.v4 : this.v6).touchRecord(bi, f & 0xff);
     }
     return acc;
   }
@@ -529,8 +530,7 @@ export class Conntrack implements CtView {
   ): number {
     const max = this.cfg.max;
     if (max > 0 && this.v4.count + this.v6.count >= max) {
-      const h = hashTuple(store.seeds, src, 0, dst, 0, store.aw, ports, proto);
-      if (!this.earlyDrop(store, h)) {
+      if (!this.earlyDrop(store, store.tupleHash(src, 0, dst, 0, ports, proto))) {
         this.gcEarlyDrop = true;
         return -1;
       }
@@ -552,11 +552,10 @@ export class Conntrack implements CtView {
       r[p + aw + i] = src[i];
     }
     r[o + 2 * aw] = ports;
-    r[o + 2 * aw + 1] = (proto << 24) | NIL;
     r[p + 2 * aw] = rports;
-    r[p + 2 * aw + 1] = (proto << 24) | NIL;
+    r[o + store.common + W_AUX] = proto << 24;
     r[o + store.common + W_EXPIRY] = this.now;
-    if (zone !== 0 || store.zones !== null) store.setZone(slot, zone);
+    if (zone !== 0) store.setZone(slot, zone);
     if (this.cfg.acct) {
       const a = store.family === 4 ? this.acct4 : this.acct6;
       if (a !== null) a.fill(0, slot * 4, slot * 4 + 4);
@@ -565,26 +564,32 @@ export class Conntrack implements CtView {
   }
 
   /**
-   * earlyDrop: Linux early_drop: look at the bucket of the new tuple and the next ones (8 in all);
+   * earlyDrop: Linux early_drop: look at the hash chain of the new tuple and the next ones (8 in all);
    * in the first that has any, kill every entry that is not ASSURED. Expired entries met on the way are
    * reaped without counting. Returns whether anything was dropped.
+   *
+   * The chains are those of a Linux-like hash table of EARLY_DROP_CHAINS(capacity) buckets chosen by the
+   * top bits of the tuple hash; the index keeps them in order (see CtStore.chainNodes), so the entries
+   * of eight consecutive chains sit in one or two index buckets.
    */
   private earlyDrop(store: CtStore, hash: number): boolean {
     const r = store.rec;
-    const mask = store.bucketMask;
+    const nodes = this.edNodes;
+    const shift = store.chainShift();
+    const chains = 1 << (24 - shift);
+    const first = (hash >>> 8) >>> shift;
     for (let i = 0; i < EVICTION_RANGE; i++) {
-      let n = store.buckets[(hash + i) & mask];
+      const chain = (first + i) & (chains - 1);
+      const cnt = store.chainNodes(chain, shift, nodes);
       let drops = 0;
-      while (n !== NIL) {
-        const slot = n >>> 1;
-        const next = r[slot * store.stride + (n & 1) * store.node + store.node - 1] & NIL;
+      for (let k = 0; k < cnt; k++) {
+        const slot = nodes[k] >>> 1;
         const cb = slot * store.stride + store.common;
         const meta = r[cb + W_META];
-        if ((meta & IPS.DYING) === 0) {
+        if ((meta & (IPS.DYING | META_FREE)) === 0) {
           if (((r[cb + W_EXPIRY] - this.now) | 0) <= 0) this.kill(this.ctId(store, slot));
           else if ((meta & IPS.ASSURED) === 0 && this.kill(this.ctId(store, slot))) drops++;
         }
-        n = next;
       }
       if (drops > 0) {
         this.stats.earlyDrop += drops;
@@ -623,8 +628,10 @@ export class Conntrack implements CtView {
     this.now = toTicks(skb.now);
     this.reason = CtReason.None;
     const maxChain = MIN_CHAINLEN + this.nextRandom(MAX_CHAINLEN);
+    const h0 = store.nodeHash(slot * 2);
+    const h1 = store.nodeHash(slot * 2 + 1);
     for (let d = 0; d < 2; d++) {
-      const h = this.clashNode(store, slot * 2 + d, slot, maxChain);
+      const h = this.clashNode(store, slot * 2 + d, d === 0 ? h0 : h1, slot, maxChain);
       if (h === -2) {
         this.stats.chaintoolong++;
         this.stats.insertFailed++;
@@ -632,8 +639,8 @@ export class Conntrack implements CtView {
       }
       if (h >= 0) return this.resolveClash(skb, store, slot, h);
     }
-    store.hashNode(slot * 2);
-    store.hashNode(slot * 2 + 1);
+    store.hashNodeWith(slot * 2, h0);
+    store.hashNodeWith(slot * 2 + 1, h1);
     r[cb + W_META] = (r[cb + W_META] | IPS.CONFIRMED) & ~META_EV_UPDATE;
     if (this.eventSink !== null) {
       this.eventSink(CtEvent.New, ct);
@@ -646,9 +653,9 @@ export class Conntrack implements CtView {
    * clashNode: a hashed node (not of `slot`) holding node `n`'s tuple, -1 if none, -2 if the chain is
    * longer than `maxChain`. Expired holders are reaped (as the kernel's gc would have).
    */
-  private clashNode(store: CtStore, n: number, slot: number, maxChain: number): number {
+  private clashNode(store: CtStore, n: number, hash: number, slot: number, maxChain: number): number {
     for (;;) {
-      const h = store.clashWalk(n, slot, maxChain);
+      const h = store.clashWalk(n, hash, slot, maxChain);
       if (h < 0) return h;
       const hcb = (h >>> 1) * store.stride + store.common;
       if (((store.rec[hcb + W_EXPIRY] - this.now) | 0) > 0) return h;
@@ -679,7 +686,7 @@ export class Conntrack implements CtView {
   /** Linux nf_ct_resolve_clash and nf_ct_resolve_clash_harder */
   private resolveClash(skb: Skb, store: CtStore, slot: number, h: number): number {
     const r = store.rec;
-    const proto = r[slot * store.stride + store.node - 1] >>> 24;
+    const proto = store.proto(slot);
     if (proto !== IPPROTO.UDP && proto !== IPPROTO.UDPLITE && proto !== IPPROTO.GRE) {
       this.stats.drop++;
       this.stats.insertFailed++;
@@ -688,7 +695,7 @@ export class Conntrack implements CtView {
     const winner = h >>> 1;
     if (this.canMerge(store, winner, slot)) return this.mergeInto(skb, store, slot, winner);
     // Harder: the reply direction must be unique (or identical to an existing entry's).
-    const h2 = this.clashNode(store, slot * 2 + 1, slot, 1 << 30);
+    const h2 = this.clashNode(store, slot * 2 + 1, store.nodeHash(slot * 2 + 1), slot, 1 << 30);
     if (h2 >= 0) {
       if (this.canMerge(store, h2 >>> 1, slot)) return this.mergeInto(skb, store, slot, h2 >>> 1);
       this.stats.drop++;
@@ -822,7 +829,7 @@ export class Conntrack implements CtView {
     if (((r[cb + W_EXPIRY] - this.now) | 0) <= 0) return this.kill(this.ctId(store, slot));
     if (!this.gcEarlyDrop || max95 === 0 || this.v4.count + this.v6.count < max95) return false;
     if ((meta & IPS.ASSURED) !== 0) {
-      const proto = r[slot * store.stride + store.node - 1] >>> 24;
+      const proto = store.proto(slot);
       const st = (meta & META_STATE_MASK) >>> META_STATE_SHIFT;
       const closing =
         (proto === IPPROTO.TCP && tcpCanEarlyDrop(st)) || (proto === IPPROTO.SCTP && sctpCanEarlyDrop(st));
@@ -863,7 +870,7 @@ export class Conntrack implements CtView {
     if ((meta & (IPS.CONFIRMED | IPS.DYING | META_FREE)) !== 0) return false;
     const o = slot * store.stride + dir * store.node;
     const aw = store.aw;
-    if (t.family !== store.family || t.proto !== r[o + 2 * aw + 1] >>> 24) return false;
+    if (t.family !== store.family || t.proto !== store.proto(slot)) return false;
     for (let i = 0; i < aw; i++) {
       r[o + i] = t.src[i];
       r[o + aw + i] = t.dst[i];
@@ -884,15 +891,28 @@ export class Conntrack implements CtView {
     // the zone is the ignored (new) connection's: tuples of other zones are not taken
     const zone = ignoreSlot >= 0 ? store.zoneOf(ignoreSlot) : 0;
     const r = store.rec;
-    let n = store.buckets[hashTuple(store.seeds, t.src, 0, t.dst, 0, store.aw, ports, t.proto) & store.bucketMask];
-    while (n !== NIL) {
-      const slot = n >>> 1;
-      const o = slot * store.stride + (n & 1) * store.node;
-      const next = r[o + store.node - 1] & NIL;
-      if (slot !== ignoreSlot && this.nodeIs(store, n, t.src, t.dst, ports, t.proto) && store.zoneMatches(n, zone)) {
+    const h = store.tupleHash(t.src, 0, t.dst, 0, ports, t.proto);
+    const fp = h & 0xff;
+    const home = store.homeWord(h);
+    let bi = home;
+    for (;;) {
+      const idx = store.idx;
+      const end = bi + 16;
+      for (let j = bi + 1; j < end; j++) {
+        const e = idx[j];
+        if (e === -1) break;
+        if (e >>> 24 !== fp) continue;
+        const n = e & NIL;
+        const slot = n >>> 1;
+        if (slot === ignoreSlot || !store.nodeIs(n, t.src, t.dst, ports, t.proto) || !store.zoneMatches(n, zone)) {
+          continue;
+        }
         const cb = slot * store.stride + store.common;
         if (((r[cb + W_EXPIRY] - this.now) | 0) <= 0) {
+          // killing it moves entries around in the index: start over (the entries already seen do not count)
           this.kill(this.ctId(store, slot));
+          bi = -1;
+          break;
         } else if (
           !(
             ignoreSlot >= 0 &&
@@ -904,18 +924,13 @@ export class Conntrack implements CtView {
           return true;
         }
       }
-      n = next;
+      if (bi < 0) {
+        bi = home;
+        continue;
+      }
+      if (idx[bi] === 0) return false;
+      bi = store.nextBucket(bi);
     }
-    return false;
-  }
-
-  private nodeIs(store: CtStore, n: number, src: Int32Array, dst: Int32Array, ports: number, proto: number): boolean {
-    const r = store.rec;
-    const o = (n >>> 1) * store.stride + (n & 1) * store.node;
-    const aw = store.aw;
-    if (r[o + 2 * aw] !== ports || r[o + 2 * aw + 1] >>> 24 !== proto) return false;
-    for (let i = 0; i < aw; i++) if (r[o + i] !== src[i] || r[o + aw + i] !== dst[i]) return false;
-    return true;
   }
 
   /**
@@ -968,7 +983,7 @@ export class Conntrack implements CtView {
   }
   l4proto(ct: number): number {
     const store = this.storeOf(ct);
-    return store.rec[(ct & 0xffffff) * store.stride + store.node - 1] >>> 24;
+    return store.proto(ct & 0xffffff);
   }
   tuple(ct: number, dir: number, out: Tuple): void {
     const store = this.storeOf(ct);
@@ -985,7 +1000,7 @@ export class Conntrack implements CtView {
     const ports = r[o + 2 * aw];
     out.srcPort = ports >>> 16;
     out.dstPort = ports & 0xffff;
-    out.proto = r[o + 2 * aw + 1] >>> 24;
+    out.proto = store.proto(ct & 0xffffff);
   }
   expiresIn(ct: number, now: number): number {
     // Linux nf_ct_expires: an unconfirmed entry still holds its timeout as a relative value: 0 here

@@ -58,7 +58,7 @@ export function formatTuple(c: Conntrack, ct: number, dir: number): string {
     dst = formatIpv6(r.subarray(o + 4, o + 8));
   }
   const ports = r[o + 2 * aw];
-  const proto = r[o + 2 * aw + 1] >>> 24;
+  const proto = store.proto(ct & 0xffffff);
   let l4 = "";
   switch (proto) {
     case IPPROTO.TCP:

@@ -1,27 +1,45 @@
 /**
  * CtStore: the connection table of one address family, as one Int32Array of fixed-size records
- * (entries by slot index, no per-entry objects) and a seeded hash with chaining over both tuples of
- * every entry.
+ * (entries by slot index, no per-entry objects) and a seeded hash index over both tuples of every
+ * entry.
  *
- * Record layout (int32 words; `aw` = address words: 1 for IPv4, 4 for IPv6; NODE = 2*aw + 2):
+ * Record layout (int32 words; `aw` = address words: 1 for IPv4, 4 for IPv6; NODE = 2*aw + 1):
  *
- *   node ORIGINAL  at 0     : src[aw] dst[aw] ports link
- *   node REPLY     at NODE  : src[aw] dst[aw] ports link
- *   common         at 2*NODE: META EXPIRY MARK  END0 MAXEND0 MAXWIN0 MAXACK0  END1 MAXEND1 MAXWIN1 MAXACK1
- *                             TFLAGS LSEQ LACK LEND LWIN
+ *   node ORIGINAL  at 0     : src[aw] dst[aw] ports
+ *   node REPLY     at NODE  : src[aw] dst[aw] ports
+ *   common         at 2*NODE: AUX META  END0 MAXEND0 MAXWIN0 MAXACK0  END1 MAXEND1 MAXWIN1 MAXACK1
+ *                             EXPIRY TFLAGS LSEQ LACK LEND LWIN  MARK ZONE
  *
  *   ports = (srcPort << 16) | dstPort   (ICMP: id << 16 | type << 8 | code; GRE: keys)
- *   link  = (l4proto << 24) | next node id (NIL = 0xffffff ends a chain)
+ *   AUX   = (l4proto << 24) | NAT's word (24 bits: the MASQUERADE interface, see setNatAux)
  *
- * IPv4 records are 24 words (96 bytes), IPv6 records 36 words (144 bytes). A lookup compares the key
- * words of one node and, for IPv4, they share one cache line with the other node and the status word.
- * The 13 words after MARK are protocol state: TCP window tracking (Linux `ip_ct_tcp`), reused as a
- * union by UDP (stream timestamp), SCTP (verification tags) and the others.
+ * IPv4 records are 24 words (96 bytes), IPv6 records 36 words (144 bytes). The IPv4 record of an
+ * established TCP connection is touched in two cache lines, whatever the slot: words 0-7 (both
+ * tuples, AUX, META) share one line and words 16-23 (EXPIRY, the last-segment words, MARK, ZONE) the
+ * next one; the window words 8-15 fall in one or the other. A lookup loads the EXPIRY word together
+ * with the key, so both lines are fetched at once (one memory latency, not two). The 10 words after
+ * META are protocol state: TCP window tracking (Linux `ip_ct_tcp`), reused as a union by UDP (stream
+ * timestamp), SCTP (verification tags) and the others.
  *
- * Node ids are `slot * 2 + dir`; buckets hold node ids; chains are singly linked through `link`.
+ * Index: node ids are `slot * 2 + dir`. The index is an array of 64-byte buckets, each one count word
+ * and 15 entries `(fingerprint << 24) | node id` (8 bits of the tuple's hash not used to choose the
+ * bucket), packed at the front of the bucket, -1 for empty. A tuple's home bucket comes from the top 24
+ * bits of its hash; a full bucket passes new entries on to the next one and counts them in its count
+ * word (how many entries that hashed here or before live further on), so a lookup scans the home
+ * bucket and goes on only while that count is not 0 (the overflow counts of F14 / Swiss tables: no
+ * tombstones, deletion moves the bucket's last entry into the hole). A lookup reads one bucket line,
+ * compares fingerprints in it and visits a record only on a fingerprint match (a wrong record is
+ * visited for 1 in 256 other entries of the bucket), so finding an entry costs the bucket line and the
+ * record: no chains through other records.
+ *
  * A slot is FREE, UNCONFIRMED (allocated, not hashed), CONFIRMED (hashed: both nodes, or the reply node
  * only for an IPS_NAT_CLASH entry), or DYING (unhashed, kept readable in a quarantine ring until
  * QUARANTINE later deletions, so a packet that still refers to it can finish with it).
+ *
+ * Alignment: big typed arrays come from the C allocator's mmap'ed chunks, whose data starts 16 bytes
+ * past a page boundary (glibc). The record and index arrays are views starting 48 bytes into their
+ * buffers, so that records and buckets start on 64-byte lines there; elsewhere this only costs a
+ * little speed (correctness never depends on it).
  *
  * hot path: lookups and updates do not allocate. Growth (doubling, up to the configured maximum) and
  * rehashing allocate and happen on insertion only.
@@ -29,7 +47,7 @@
 import { zoneIdInDir } from "../core/netfilter.js";
 import { hashTuple, hashV4, seedWord } from "./hash.js";
 
-/** NIL: end of a chain / empty bucket / no slot (24 bits) */
+/** NIL: no node / no slot (24 bits) */
 export const NIL = 0xffffff;
 /** MAX_SLOTS: entries per family (node ids must fit in 24 bits) */
 export const MAX_SLOTS = (NIL >>> 1) - 1;
@@ -37,17 +55,17 @@ export const MAX_SLOTS = (NIL >>> 1) - 1;
 export const QUARANTINE = 1024;
 
 // ---- common-area word offsets (relative to the common base 2*NODE) ---------------------------------
+/** l4proto (bits 24-31); NAT's word (bits 0-23) */
+export const W_AUX = 0;
 /** status (bits 0-15, IPS_*), l4 state (16-23), flags below (24-31) */
-export const W_META = 0;
-/** absolute expiry, ticks (int32, compare by difference) */
-export const W_EXPIRY = 1;
-/** ctmark */
-export const W_MARK = 2;
+export const W_META = 1;
 /** TCP per direction d: td_end at W_END + 4d, td_maxend, td_maxwin, td_maxack follow */
-export const W_END = 3;
-export const W_MAXEND = 4;
-export const W_MAXWIN = 5;
-export const W_MAXACK = 6;
+export const W_END = 2;
+export const W_MAXEND = 3;
+export const W_MAXWIN = 4;
+export const W_MAXACK = 5;
+/** absolute expiry, ticks (int32, compare by difference) */
+export const W_EXPIRY = 10;
 /** TCP: flags0 (0-7) flags1 (8-15) scale0 (16-19) scale1 (20-23) last_wscale (24-27) last_dir (28) last_index (29-31) */
 export const W_TFLAGS = 11;
 export const W_LSEQ = 12;
@@ -55,7 +73,13 @@ export const W_LACK = 13;
 export const W_LEND = 14;
 /** TCP: last_win (0-15) retrans (16-23) last_flags (24-31) */
 export const W_LWIN = 15;
-export const COMMON_WORDS = 16;
+/** ctmark */
+export const W_MARK = 16;
+/** the entry's conntrack zone (packed, CtZone; 0 the default zone) */
+export const W_ZONE = 17;
+export const COMMON_WORDS = 18;
+/** NAT's part of the AUX word */
+export const AUX_NAT_MASK = 0xffffff;
 
 // ---- META bits above the status ------------------------------------------------------------------
 export const META_STATUS_MASK = 0xffff;
@@ -74,14 +98,27 @@ export const META_EV_PROTO = 1 << 28;
 /** the slot is unused (free list or never allocated) */
 export const META_FREE = 1 << 30;
 
+// ---- the index -----------------------------------------------------------------------------------
+/** words per index bucket: one count word and BUCKET_ENTRIES entries (64 bytes) */
+const BUCKET_WORDS = 16;
+const BUCKET_ENTRIES = BUCKET_WORDS - 1;
+/** entries per bucket on average at full capacity (both nodes of every slot hashed) */
+const INDEX_LOAD = 0.6 * BUCKET_ENTRIES;
+/** an empty index entry */
+const EMPTY = -1;
+/** words skipped at the start of a big array's buffer so that word 0 starts a 64-byte line (see above) */
+const ALIGN_WORDS = 12;
+/** IPv4 record constants (the find fast path) */
+const V4_STRIDE = 24;
+const V4_COMMON = 6;
+
+/** alignedInt32: a zeroed Int32Array of `n` words, ALIGN_WORDS into its buffer */
+function alignedInt32(n: number): Int32Array {
+  return new Int32Array(new ArrayBuffer((n + ALIGN_WORDS + 4) * 4), ALIGN_WORDS * 4, n);
+}
+
 /** onGrow callback type: called after a store's capacity changed */
 export type GrowHook = (family: number, capacity: number) => void;
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
 
 export class CtStore {
   /** 4 or 6 */
@@ -100,12 +137,15 @@ export class CtStore {
   capacity: number;
   /** never grow beyond this many slots */
   hardCap: number;
-  /** bucket heads (node ids) */
-  buckets: Int32Array;
-  bucketMask: number;
+  /** the index: buckets of BUCKET_WORDS words (see the module doc) */
+  idx: Int32Array;
+  /** index buckets */
+  nBuckets: number;
+  /** nBuckets / 2^24: the home bucket of hash h is ((h >>> 8) * bucketScale) | 0 */
+  bucketScale: number;
   /** slots ever handed out (high-water mark) */
   used = 0;
-  /** free-list head (slot), chained through the ORIGINAL node's link word */
+  /** free-list head (slot), chained through the EXPIRY word of free slots */
   freeHead = NIL;
   /** allocated entries (unconfirmed + confirmed, not dying) */
   count = 0;
@@ -117,30 +157,40 @@ export class CtStore {
   readonly seed: number;
   /** derived seed words for the hash */
   readonly seeds: Int32Array = new Int32Array(4);
-  /** set by lookups: a slot found expired on the chain (the caller kills it), or -1 */
+  /** set by lookups: a slot found expired on the way (the caller kills it), or -1 */
   expiredSeen = -1;
+  /** insertions into the index so far (tells a caller whether a tuple it checked may have been taken since) */
+  inserts = 0;
   /** called after growth (NAT sizes its side arrays from it) */
   onGrow: GrowHook | null = null;
-  /**
-   * per slot: the entry's conntrack zone, packed as CtZone describes; null until the first entry outside
-   * the default zone (lookups then skip the zone test)
-   */
-  zones: Int32Array | null = null;
+  /** whether any entry was ever given a zone other than the default (lookups test zones only then) */
+  zoned = false;
 
   constructor(family: number, initialCapacity: number, hardCap: number, seed: number) {
     this.family = family;
     this.aw = family === 4 ? 1 : 4;
-    this.node = 2 * this.aw + 2;
+    this.node = 2 * this.aw + 1;
     this.common = 2 * this.node;
     this.stride = this.common + COMMON_WORDS;
     this.hardCap = Math.min(hardCap > 0 ? hardCap : MAX_SLOTS, MAX_SLOTS);
     this.capacity = Math.max(1, Math.min(initialCapacity, this.hardCap));
-    this.rec = new Int32Array(this.capacity * this.stride);
-    const nb = nextPow2(this.capacity * 2);
-    this.buckets = new Int32Array(nb).fill(NIL);
-    this.bucketMask = nb - 1;
+    this.rec = alignedInt32(this.capacity * this.stride);
+    this.nBuckets = CtStore.bucketsFor(this.capacity);
+    this.bucketScale = this.nBuckets / 16777216;
+    this.idx = CtStore.emptyIndex(this.nBuckets);
     this.seed = seed | 0;
     for (let i = 0; i < 4; i++) this.seeds[i] = seedWord(this.seed, i);
+  }
+
+  private static bucketsFor(capacity: number): number {
+    return Math.max(2, Math.ceil((2 * capacity) / INDEX_LOAD));
+  }
+
+  private static emptyIndex(nb: number): Int32Array {
+    const idx = alignedInt32(nb * BUCKET_WORDS);
+    idx.fill(EMPTY);
+    for (let b = 0; b < idx.length; b += BUCKET_WORDS) idx[b] = 0;
+    return idx;
   }
 
   /** base: first word of a slot's record */
@@ -153,6 +203,11 @@ export class CtStore {
     return this.rec[slot * this.stride + this.common + W_META];
   }
 
+  /** proto: the l4 protocol of a slot */
+  proto(slot: number): number {
+    return this.rec[slot * this.stride + this.common + W_AUX] >>> 24;
+  }
+
   // ---- allocation ------------------------------------------------------------------------------
 
   /**
@@ -163,7 +218,7 @@ export class CtStore {
     let slot: number;
     if (this.freeHead !== NIL) {
       slot = this.freeHead;
-      this.freeHead = this.rec[slot * this.stride + this.node - 1] & NIL;
+      this.freeHead = this.rec[slot * this.stride + this.common + W_EXPIRY] & NIL;
     } else if (this.used < this.capacity) {
       slot = this.used++;
     } else if (this.capacity < this.hardCap) {
@@ -179,20 +234,19 @@ export class CtStore {
     }
     const b = slot * this.stride;
     this.rec.fill(0, b, b + this.stride);
-    if (this.zones !== null) this.zones[slot] = 0;
     this.count++;
     return slot;
   }
 
   /** setZone: the conntrack zone of a slot (packed, CtZone; 0 the default zone). */
   setZone(slot: number, zone: number): void {
-    if (zone !== 0 && this.zones === null) this.zones = new Int32Array(this.capacity);
-    if (this.zones !== null) this.zones[slot] = zone;
+    if (zone !== 0) this.zoned = true;
+    this.rec[slot * this.stride + this.common + W_ZONE] = zone;
   }
 
   /** zoneOf: the conntrack zone of a slot (packed, CtZone). */
   zoneOf(slot: number): number {
-    return this.zones === null ? 0 : this.zones[slot];
+    return this.rec[slot * this.stride + this.common + W_ZONE];
   }
 
   /**
@@ -201,7 +255,7 @@ export class CtStore {
    */
   zoneMatches(n: number, zone: number): boolean {
     const d = n & 1;
-    const ez = this.zones === null ? 0 : this.zones[n >>> 1];
+    const ez = this.rec[(n >>> 1) * this.stride + this.common + W_ZONE];
     return zoneIdInDir(ez, d) === zoneIdInDir(zone, d);
   }
 
@@ -222,9 +276,9 @@ export class CtStore {
   }
 
   private pushFree(slot: number): void {
-    const b = slot * this.stride;
-    this.rec[b + this.common + W_META] = META_FREE;
-    this.rec[b + this.node - 1] = this.freeHead;
+    const cb = slot * this.stride + this.common;
+    this.rec[cb + W_META] = META_FREE;
+    this.rec[cb + W_EXPIRY] = this.freeHead;
     this.freeHead = slot;
   }
 
@@ -238,26 +292,22 @@ export class CtStore {
     }
   }
 
-  /** grow: enlarge the record array to `newCap` slots and rehash (slow path). */
+  /** grow: enlarge the record array to `newCap` slots and rebuild the index (slow path). */
   grow(newCap: number): void {
-    const rec = new Int32Array(newCap * this.stride);
+    const rec = alignedInt32(newCap * this.stride);
     rec.set(this.rec);
     this.rec = rec;
     this.capacity = newCap;
-    if (this.zones !== null) {
-      const z = new Int32Array(newCap);
-      z.set(this.zones);
-      this.zones = z;
-    }
-    const nb = nextPow2(newCap * 2);
-    if (nb !== this.buckets.length) {
-      this.buckets = new Int32Array(nb).fill(NIL);
-      this.bucketMask = nb - 1;
+    const nb = CtStore.bucketsFor(newCap);
+    if (nb !== this.nBuckets) {
+      this.nBuckets = nb;
+      this.bucketScale = nb / 16777216;
+      this.idx = CtStore.emptyIndex(nb);
       const c = this.common;
       for (let s = 0; s < this.used; s++) {
         const m = rec[s * this.stride + c + W_META];
-        if ((m & META_HASHED_ORIG) !== 0) this.linkNode(s * 2);
-        if ((m & META_HASHED_REPLY) !== 0) this.linkNode(s * 2 + 1);
+        if ((m & META_HASHED_ORIG) !== 0) this.insertNode(s * 2, this.nodeHash(s * 2));
+        if ((m & META_HASHED_REPLY) !== 0) this.insertNode(s * 2 + 1, this.nodeHash(s * 2 + 1));
       }
     }
     if (this.onGrow !== null) this.onGrow(this.family, newCap);
@@ -267,53 +317,95 @@ export class CtStore {
 
   /** nodeHash: hash of the tuple stored in node `n` (= slot*2 + dir). */
   nodeHash(n: number): number {
-    const off = (n >>> 1) * this.stride + (n & 1) * this.node;
+    const b = (n >>> 1) * this.stride;
+    const off = b + (n & 1) * this.node;
     const r = this.rec;
     const aw = this.aw;
-    return hashTuple(this.seeds, r, off, r, off + aw, aw, r[off + 2 * aw], r[off + 2 * aw + 1] >>> 24);
+    return hashTuple(this.seeds, r, off, r, off + aw, aw, r[off + 2 * aw], r[b + this.common + W_AUX] >>> 24);
   }
 
-  /** linkNode: push node `n` at the head of its bucket (no flag update). */
-  private linkNode(n: number): void {
-    const bi = this.nodeHash(n) & this.bucketMask;
-    const linkOff = (n >>> 1) * this.stride + (n & 1) * this.node + this.node - 1;
-    const r = this.rec;
-    r[linkOff] = (r[linkOff] & ~NIL) | (this.buckets[bi] & NIL);
-    this.buckets[bi] = n;
+  /** tupleHash: hash of a tuple given as words (as find takes it) */
+  tupleHash(src: Int32Array, sOff: number, dst: Int32Array, dOff: number, ports: number, proto: number): number {
+    return hashTuple(this.seeds, src, sOff, dst, dOff, this.aw, ports, proto);
   }
 
-  /** hashNode: insert node `n` into the hash and flag it. */
+  /** homeWord: the index offset of the home bucket of hash `h` */
+  homeWord(h: number): number {
+    return (((h >>> 8) * this.bucketScale) | 0) * BUCKET_WORDS;
+  }
+
+  /** nextBucket: the index offset of the bucket after the one at `bi` (wrapping) */
+  nextBucket(bi: number): number {
+    const nb = bi + BUCKET_WORDS;
+    return nb >= this.idx.length ? 0 : nb;
+  }
+
+  /** insertNode: put node `n` (tuple hash `h`) in the index (no flag update). */
+  private insertNode(n: number, h: number): void {
+    const idx = this.idx;
+    const e = ((h & 0xff) << 24) | n;
+    let bi = this.homeWord(h);
+    for (;;) {
+      const end = bi + BUCKET_WORDS;
+      for (let j = bi + 1; j < end; j++) {
+        if (idx[j] === EMPTY) {
+          idx[j] = e;
+          return;
+        }
+      }
+      // full: the entry goes on, counted here
+      idx[bi]++;
+      bi = this.nextBucket(bi);
+    }
+  }
+
+  /** removeNode: take node `n` (tuple hash `h`) out of the index; false if it was not found. */
+  private removeNode(n: number, h: number): boolean {
+    const idx = this.idx;
+    const e = ((h & 0xff) << 24) | n;
+    const home = this.homeWord(h);
+    let bi = home;
+    // first find it, then undo the overflow counts of the buckets it passed
+    for (;;) {
+      const end = bi + BUCKET_WORDS;
+      for (let j = bi + 1; j < end; j++) {
+        const x = idx[j];
+        if (x === EMPTY) break;
+        if (x !== e) continue;
+        let last = j;
+        while (last + 1 < end && idx[last + 1] !== EMPTY) last++;
+        idx[j] = idx[last];
+        idx[last] = EMPTY;
+        for (let k = home; k !== bi; k = this.nextBucket(k)) idx[k]--;
+        return true;
+      }
+      if (idx[bi] === 0) return false;
+      bi = this.nextBucket(bi);
+      if (bi === home) return false;
+    }
+  }
+
+  /** hashNode: insert node `n` into the index and flag it. */
   hashNode(n: number): void {
-    this.linkNode(n);
+    this.hashNodeWith(n, this.nodeHash(n));
+  }
+
+  /** hashNodeWith: hashNode for a node whose tuple hash `h` the caller computed already. */
+  hashNodeWith(n: number, h: number): void {
+    this.insertNode(n, h);
+    this.inserts++;
     const mo = (n >>> 1) * this.stride + this.common + W_META;
     this.rec[mo] |= (n & 1) === 0 ? META_HASHED_ORIG : META_HASHED_REPLY;
   }
 
-  /** unhashNode: remove node `n` from its chain, if hashed. */
+  /** unhashNode: remove node `n` from the index, if hashed. */
   unhashNode(n: number): void {
     const r = this.rec;
     const mo = (n >>> 1) * this.stride + this.common + W_META;
     const bit = (n & 1) === 0 ? META_HASHED_ORIG : META_HASHED_REPLY;
     if ((r[mo] & bit) === 0) return;
     r[mo] &= ~bit;
-    const bi = this.nodeHash(n) & this.bucketMask;
-    const nodeW = this.node;
-    const stride = this.stride;
-    const myNext = r[(n >>> 1) * stride + (n & 1) * nodeW + nodeW - 1] & NIL;
-    let cur = this.buckets[bi];
-    if (cur === n) {
-      this.buckets[bi] = myNext;
-      return;
-    }
-    while (cur !== NIL) {
-      const lo = (cur >>> 1) * stride + (cur & 1) * nodeW + nodeW - 1;
-      const next = r[lo] & NIL;
-      if (next === n) {
-        r[lo] = (r[lo] & ~NIL) | myNext;
-        return;
-      }
-      cur = next;
-    }
+    this.removeNode(n, this.nodeHash(n));
   }
 
   // ---- lookup ----------------------------------------------------------------------------------
@@ -337,120 +429,229 @@ export class CtStore {
     now: number,
     zone = 0,
   ): number {
+    if (this.aw !== 1) return this.find6(src, sOff, dst, dOff, ports, proto, now, zone);
     const r = this.rec;
-    const stride = this.stride;
-    const zoned = zone !== 0 || this.zones !== null;
-    if (this.aw === 1) {
-      const s0 = src[sOff];
-      const d0 = dst[dOff];
-      const seeds = this.seeds;
-      let n = this.buckets[hashV4(seeds[0], seeds[1], seeds[2], s0, d0, ports, proto) & this.bucketMask];
-      while (n !== NIL) {
-        // IPv4 layout: node d at slot * 24 + 4d; expiry at slot * 24 + 9
-        const slotBase = (n >>> 1) * stride;
-        const o = slotBase + ((n & 1) << 2);
-        const link = r[o + 3];
+    const idx = this.idx;
+    const zoned = zone !== 0 || this.zoned;
+    const s0 = src[sOff];
+    const d0 = dst[dOff];
+    const seeds = this.seeds;
+    const h = hashV4(seeds[0], seeds[1], seeds[2], s0, d0, ports, proto);
+    const fp = h & 0xff;
+    let bi = (((h >>> 8) * this.bucketScale) | 0) * BUCKET_WORDS;
+    for (;;) {
+      const end = bi + BUCKET_WORDS;
+      for (let j = bi + 1; j < end; j++) {
+        const e = idx[j];
+        if (e === EMPTY) break;
+        if (e >>> 24 !== fp) continue;
+        const n = e & NIL;
+        // IPv4 layout: node d at slot * 24 + 3d, AUX at + 6, EXPIRY at + 16
+        const sb = (n >>> 1) * V4_STRIDE;
+        const o = sb + (n & 1) * 3;
+        // the expiry word lies in the record's other cache line: load it with the key
+        const expiry = r[sb + V4_COMMON + W_EXPIRY];
         if (
           r[o] === s0 &&
           r[o + 1] === d0 &&
           r[o + 2] === ports &&
-          link >>> 24 === proto &&
+          r[sb + V4_COMMON] >>> 24 === proto &&
           (!zoned || this.zoneMatches(n, zone))
         ) {
-          if (((r[slotBase + 9] - now) | 0) > 0) return n;
+          if (((expiry - now) | 0) > 0) return n;
           this.expiredSeen = n >>> 1;
         }
-        n = link & NIL;
       }
-      return -1;
+      if (idx[bi] === 0) return -1;
+      bi = bi + BUCKET_WORDS >= idx.length ? 0 : bi + BUCKET_WORDS;
     }
+  }
+
+  private find6(
+    src: Int32Array,
+    sOff: number,
+    dst: Int32Array,
+    dOff: number,
+    ports: number,
+    proto: number,
+    now: number,
+    zone: number,
+  ): number {
+    const r = this.rec;
+    const idx = this.idx;
+    const zoned = zone !== 0 || this.zoned;
+    const stride = this.stride;
     const nodeW = this.node;
-    const ew = this.common + W_EXPIRY;
-    let n = this.buckets[hashTuple(this.seeds, src, sOff, dst, dOff, 4, ports, proto) & this.bucketMask];
-    while (n !== NIL) {
-      const slotBase = (n >>> 1) * stride;
-      const o = slotBase + (n & 1) * nodeW;
-      const link = r[o + 9];
-      if (
-        r[o + 8] === ports &&
-        link >>> 24 === proto &&
-        r[o] === src[sOff] &&
-        r[o + 1] === src[sOff + 1] &&
-        r[o + 2] === src[sOff + 2] &&
-        r[o + 3] === src[sOff + 3] &&
-        r[o + 4] === dst[dOff] &&
-        r[o + 5] === dst[dOff + 1] &&
-        r[o + 6] === dst[dOff + 2] &&
-        r[o + 7] === dst[dOff + 3] &&
-        (!zoned || this.zoneMatches(n, zone))
-      ) {
-        if (((r[slotBase + ew] - now) | 0) > 0) return n;
-        this.expiredSeen = n >>> 1;
+    const cw = this.common;
+    const h = hashTuple(this.seeds, src, sOff, dst, dOff, 4, ports, proto);
+    const fp = h & 0xff;
+    let bi = this.homeWord(h);
+    for (;;) {
+      const end = bi + BUCKET_WORDS;
+      for (let j = bi + 1; j < end; j++) {
+        const e = idx[j];
+        if (e === EMPTY) break;
+        if (e >>> 24 !== fp) continue;
+        const n = e & NIL;
+        const sb = (n >>> 1) * stride;
+        const o = sb + (n & 1) * nodeW;
+        if (
+          r[o + 8] === ports &&
+          r[sb + cw] >>> 24 === proto &&
+          r[o] === src[sOff] &&
+          r[o + 1] === src[sOff + 1] &&
+          r[o + 2] === src[sOff + 2] &&
+          r[o + 3] === src[sOff + 3] &&
+          r[o + 4] === dst[dOff] &&
+          r[o + 5] === dst[dOff + 1] &&
+          r[o + 6] === dst[dOff + 2] &&
+          r[o + 7] === dst[dOff + 3] &&
+          (!zoned || this.zoneMatches(n, zone))
+        ) {
+          if (((r[sb + cw + W_EXPIRY] - now) | 0) > 0) return n;
+          this.expiredSeen = n >>> 1;
+        }
       }
-      n = link & NIL;
+      if (idx[bi] === 0) return -1;
+      bi = this.nextBucket(bi);
     }
-    return -1;
   }
 
   /**
-   * touch: start the memory loads a lookup of this tuple will make (bucket head, the first node's
-   * record, both of its cache lines) and return a value derived from them. Calling it for several
-   * packets before processing them lets the cache misses overlap (memory-level parallelism).
+   * touch: start the memory loads a lookup of this tuple will make (the index bucket, then the record
+   * of the first entry whose fingerprint matches, both of its cache lines) and return a value derived
+   * from them. Calling it for several packets before processing them lets the cache misses overlap
+   * (memory-level parallelism).
    */
   touch(src: Int32Array, dst: Int32Array, ports: number, proto: number): number {
-    const r = this.rec;
-    const h =
-      this.aw === 1
-        ? hashV4(this.seeds[0], this.seeds[1], this.seeds[2], src[0], dst[0], ports, proto)
-        : hashTuple(this.seeds, src, 0, dst, 0, 4, ports, proto);
-    const n = this.buckets[h & this.bucketMask];
-    if (n === NIL) return 0;
-    const b = (n >>> 1) * this.stride;
-    return r[b + (n & 1) * this.node] ^ r[b + this.stride - 1];
+    const h = this.tupleHash(src, 0, dst, 0, ports, proto);
+    return this.touchRecord(this.homeWord(h), h & 0xff);
   }
 
-  /** bucketOf: the bucket index of a tuple */
-  bucketOf(src: Int32Array, dst: Int32Array, ports: number, proto: number): number {
-    const h =
-      this.aw === 1
-        ? hashV4(this.seeds[0], this.seeds[1], this.seeds[2], src[0], dst[0], ports, proto)
-        : hashTuple(this.seeds, src, 0, dst, 0, 4, ports, proto);
-    return h & this.bucketMask;
+  /**
+   * touchRecord: the second half of touch: in the bucket at index offset `bi`, the first entry with
+   * fingerprint `fp`: load both cache lines of its record (0 when there is none).
+   */
+  touchRecord(bi: number, fp: number): number {
+    const idx = this.idx;
+    const end = bi + BUCKET_WORDS;
+    for (let j = bi + 1; j < end; j++) {
+      const e = idx[j];
+      if (e === EMPTY) return 0;
+      if (e >>> 24 !== fp) continue;
+      const b = ((e & NIL) >>> 1) * this.stride;
+      return this.rec[b] ^ this.rec[b + this.stride - 1];
+    }
+    return 0;
   }
 
   /** nodeEquals: whether nodes `a` and `b` (of this store) hold the same tuple. */
   nodeEquals(a: number, b: number): boolean {
     const r = this.rec;
-    const oa = (a >>> 1) * this.stride + (a & 1) * this.node;
-    const ob = (b >>> 1) * this.stride + (b & 1) * this.node;
+    const ba = (a >>> 1) * this.stride;
+    const bb = (b >>> 1) * this.stride;
+    const oa = ba + (a & 1) * this.node;
+    const ob = bb + (b & 1) * this.node;
     const n = this.node;
-    // the link word: compare the protocol only
-    for (let i = 0; i < n - 1; i++) if (r[oa + i] !== r[ob + i]) return false;
-    return r[oa + n - 1] >>> 24 === r[ob + n - 1] >>> 24;
+    for (let i = 0; i < n; i++) if (r[oa + i] !== r[ob + i]) return false;
+    return r[ba + this.common + W_AUX] >>> 24 === r[bb + this.common + W_AUX] >>> 24;
   }
 
   /**
-   * clashWalk: walk the chain of node `n`'s tuple (Linux __nf_conntrack_confirm's loop): the first
-   * hashed node holding the same tuple in the same zone (that of node `n`'s entry), not of slot
-   * `skipSlot` (ignoring expiry), or -1 when there is none, or -2 when more than `maxLen` nodes precede
-   * it (chain too long). Expired holders are the caller's to judge.
+   * nodeIs: whether node `n` holds the tuple (src, dst, ports, proto), addresses as `aw` words from
+   * offset 0 of `src` / `dst`.
    */
-  clashWalk(n: number, skipSlot: number, maxLen: number): number {
-    const bi = this.nodeHash(n) & this.bucketMask;
+  nodeIs(n: number, src: Int32Array, dst: Int32Array, ports: number, proto: number): boolean {
     const r = this.rec;
+    const b = (n >>> 1) * this.stride;
+    const o = b + (n & 1) * this.node;
+    const aw = this.aw;
+    if (r[o + 2 * aw] !== ports || r[b + this.common + W_AUX] >>> 24 !== proto) return false;
+    for (let i = 0; i < aw; i++) if (r[o + i] !== src[i] || r[o + aw + i] !== dst[i]) return false;
+    return true;
+  }
+
+  /**
+   * clashWalk: look through the index for node `n`'s tuple (tuple hash `h`; Linux
+   * __nf_conntrack_confirm's loop): the first hashed node holding the same tuple in the same zone (that
+   * of node `n`'s entry), not of slot `skipSlot` (ignoring expiry), or -1 when there is none, or -2 when
+   * more than `maxLen` other entries with the same fingerprint were looked at before (Linux's chain too
+   * long: many tuples with the same hash, the sign of a collision attack; entries that merely share an
+   * index bucket do not count). Expired holders are the caller's to judge.
+   */
+  clashWalk(n: number, h: number, skipSlot: number, maxLen: number): number {
+    const idx = this.idx;
     const zone = this.zoneOf(n >>> 1);
-    let cur = this.buckets[bi];
+    const fp = h & 0xff;
+    let bi = this.homeWord(h);
     let len = 0;
-    while (cur !== NIL) {
-      if (cur >>> 1 !== skipSlot && this.nodeEquals(cur, n) && this.zoneMatches(cur, zone)) return cur;
-      if (len++ > maxLen) return -2;
-      cur = r[(cur >>> 1) * this.stride + (cur & 1) * this.node + this.node - 1] & NIL;
+    for (;;) {
+      const end = bi + BUCKET_WORDS;
+      for (let j = bi + 1; j < end; j++) {
+        const e = idx[j];
+        if (e === EMPTY) break;
+        if (e >>> 24 !== fp) continue;
+        const cur = e & NIL;
+        if (cur >>> 1 !== skipSlot && this.nodeEquals(cur, n) && this.zoneMatches(cur, zone)) return cur;
+        if (len++ > maxLen) return -2;
+      }
+      if (idx[bi] === 0) return -1;
+      bi = this.nextBucket(bi);
     }
-    return -1;
+  }
+
+  // ---- Linux-like hash chains (early drop) -------------------------------------------------------
+
+  /**
+   * chainShift: the chains early drop looks at are those of a Linux hash table with twice as many
+   * buckets as the store has slots (a power of two, at most 2^24): a tuple with hash h is on chain
+   * (h >>> 8) >>> chainShift().
+   */
+  chainShift(): number {
+    let shift = 24;
+    while (shift > 0 && 1 << (24 - shift) < 2 * this.capacity) shift--;
+    return shift;
+  }
+
+  /**
+   * chainNodes: the hashed nodes on chain `chain` (see chainShift), into `out` (at most out.length);
+   * returns how many. Slow path: the hash of every entry in the index buckets the chain maps to is
+   * recomputed from its record.
+   */
+  chainNodes(chain: number, shift: number, out: Int32Array): number {
+    const idx = this.idx;
+    const lo = ((chain * 2 ** shift * this.bucketScale) | 0) * BUCKET_WORDS;
+    const hi = ((((chain + 1) * 2 ** shift - 1) * this.bucketScale) | 0) * BUCKET_WORDS;
+    let count = this.chainScan(lo, chain, shift, out, 0);
+    let bi = lo;
+    // the chain's home buckets
+    while (bi !== hi) {
+      bi += BUCKET_WORDS;
+      count = this.chainScan(bi, chain, shift, out, count);
+    }
+    // entries of those homes that went on past the last one
+    while (idx[bi] !== 0) {
+      bi = this.nextBucket(bi);
+      if (bi === lo) break;
+      count = this.chainScan(bi, chain, shift, out, count);
+    }
+    return count;
+  }
+
+  private chainScan(bi: number, chain: number, shift: number, out: Int32Array, count: number): number {
+    const idx = this.idx;
+    const end = bi + BUCKET_WORDS;
+    for (let j = bi + 1; j < end; j++) {
+      const e = idx[j];
+      if (e === EMPTY) break;
+      const n = e & NIL;
+      if ((this.nodeHash(n) >>> 8) >>> shift === chain && count < out.length) out[count++] = n;
+    }
+    return count;
   }
 
   /** bytes held by this store's typed arrays */
   byteSize(): number {
-    return this.rec.byteLength + this.buckets.byteLength + this.quarantine.byteLength;
+    return this.rec.buffer.byteLength + this.idx.buffer.byteLength + this.quarantine.byteLength;
   }
 }

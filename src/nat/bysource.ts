@@ -4,75 +4,82 @@
  * (Linux nf_nat_bysource, filled by nf_nat_setup_info for every SRC manip, null bindings included,
  * and emptied when the connection is freed).
  *
- * Storage: typed arrays indexed by the entry's side index (see sideIndex; doubly linked chains, so
- * removal is O(1)), with the conntrack entry id kept per index,
- * bucket heads hashed with a per-instance seed. New entries go to the head of their chain, as Linux's
- * hlist_add_head does, so a walk visits the newest binding first.
+ * Storage: singly linked chains through one Int32Array per address family, indexed by the entry's
+ * slot (ctSlot: the conntrack id without its family bit) and holding the next entry's conntrack id
+ * (-1 ends a chain, -2 marks an entry that is not linked), and bucket heads hashed with a per-instance
+ * seed. No per-entry key or back pointer is stored: removal finds the entry's bucket again from its
+ * key (the owner's `keyOf`, read from the connection's original tuple, which is still readable when it
+ * is freed) and walks that chain, which holds about one entry. New entries go to the head of their
+ * chain, as Linux's hlist_add_head does, so a walk visits the newest binding first.
+ *
+ * Memory: 4 bytes per conntrack slot of each family plus 4 bytes per bucket (one bucket per two slots).
  *
  * hot path: add/remove/walk do not allocate (growth happens only in ensureCapacity).
  */
 import { bswap32, jhash2x4 } from "./jhash.js";
 
+/** the conntrack id bit of IPv6 entries (Conntrack's CT_V6) */
+const V6 = 1 << 24;
+/** `next` value of an entry that is not in the index */
+const UNLINKED = -2;
+
+function grown(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(n).fill(UNLINKED);
+  b.set(a);
+  return b;
+}
+
 export class BySource {
-  /** bucket heads: entry index or -1 */
+  /** bucket heads: conntrack id or -1 */
   private heads: Int32Array;
   private mask: number;
-  /** per entry: next / previous in chain (-1 none); bucket or -1 when not linked */
-  private next: Int32Array;
-  private prev: Int32Array;
-  private bucketOf: Int32Array;
-  /** per index: the conntrack entry id */
-  private ids: Int32Array;
+  /** per slot of each family: the next conntrack id in the chain, -1 at the end, UNLINKED */
+  private next4: Int32Array;
+  private next6: Int32Array;
   private readonly seed: number;
   /** number of linked entries */
   count = 0;
+  /** keyOf: set by the owner: the bucket of linked entry `ct` (from its key; used by remove and rehash) */
+  keyOf: ((ct: number) => number) | null = null;
 
   constructor(capacity: number, seed: number) {
     this.seed = seed | 0;
     const cap = Math.max(16, capacity | 0);
-    this.next = new Int32Array(cap).fill(-1);
-    this.prev = new Int32Array(cap).fill(-1);
-    this.bucketOf = new Int32Array(cap).fill(-1);
-    this.ids = new Int32Array(cap).fill(-1);
-    const nb = BySource.bucketsFor(cap);
+    this.next4 = new Int32Array(cap).fill(UNLINKED);
+    this.next6 = new Int32Array(16).fill(UNLINKED);
+    const nb = BySource.bucketsFor(cap + 16);
     this.heads = new Int32Array(nb).fill(-1);
     this.mask = nb - 1;
   }
 
-  private static bucketsFor(cap: number): number {
+  private static bucketsFor(slots: number): number {
     let n = 1024;
-    while (n < cap) n <<= 1;
+    while (n * 2 < slots) n <<= 1;
     return n;
   }
 
-  /** capacity: entry indexes below this can be linked. */
-  get capacity(): number {
-    return this.next.length;
+  /** capacity: slots of `family` (4 or 6) that can be linked. */
+  capacity(family: number): number {
+    return family === 6 ? this.next6.length : this.next4.length;
+  }
+
+  /** bytes held by the typed arrays */
+  byteSize(): number {
+    return this.heads.byteLength + this.next4.byteLength + this.next6.byteLength;
   }
 
   /**
-   * ensureCapacity: make room for entry indexes below `cap` (call when the connection table grows).
-   * Rehashes when the bucket array should grow; not a per-packet operation.
+   * ensureCapacity: make room for slots below `cap` of `family` (call when the connection table
+   * grows). Rehashes when the bucket array should grow; not a per-packet operation.
    */
-  ensureCapacity(cap: number): void {
-    if (cap <= this.next.length) return;
-    const old = this.next.length;
-    let n = old;
+  ensureCapacity(family: number, cap: number): void {
+    if (cap <= this.capacity(family)) return;
+    let n = Math.max(16, this.capacity(family));
     while (n < cap) n *= 2;
-    const grow = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(n).fill(-1);
-      b.set(a);
-      return b;
-    };
-    this.next = grow(this.next);
-    this.prev = grow(this.prev);
-    this.bucketOf = grow(this.bucketOf);
-    this.ids = grow(this.ids);
-    const nb = BySource.bucketsFor(n);
-    if (nb > this.heads.length) {
-      // rehash: bucket numbers depend on the mask; recompute each entry's bucket from its key
-      this.rehash(nb);
-    }
+    if (family === 6) this.next6 = grown(this.next6, n);
+    else this.next4 = grown(this.next4, n);
+    const nb = BySource.bucketsFor(this.next4.length + this.next6.length);
+    if (nb > this.heads.length) this.rehash(nb);
   }
 
   /** hash of a source key, in [0, buckets) */
@@ -87,85 +94,84 @@ export class BySource {
     return h & this.mask;
   }
 
-  /** head: first entry of bucket `b` or -1. */
+  /** head: first entry (conntrack id) of bucket `b`, or -1. */
   head(b: number): number {
     return this.heads[b];
   }
 
-  /** nextOf: the entry after `ct` in its chain, or -1. */
+  /** nextOf: the entry after linked entry `ct` in its chain, or -1. */
   nextOf(ct: number): number {
-    return this.next[ct];
+    return (ct & V6) !== 0 ? this.next6[ct & 0xffffff] : this.next4[ct & 0xffffff];
+  }
+
+  private setNext(ct: number, v: number): void {
+    if ((ct & V6) !== 0) this.next6[ct & 0xffffff] = v;
+    else this.next4[ct & 0xffffff] = v;
   }
 
   /** isLinked: `ct` is in the index. */
   isLinked(ct: number): boolean {
-    return ct >= 0 && ct < this.bucketOf.length && this.bucketOf[ct] >= 0;
+    if (ct < 0) return false;
+    const a = (ct & V6) !== 0 ? this.next6 : this.next4;
+    const s = ct & 0xffffff;
+    return s < a.length && a[s] !== UNLINKED;
   }
 
-  /** ctOf: the conntrack entry id linked at index `i`. */
-  ctOf(i: number): number {
-    return this.ids[i];
-  }
-
-  /** add: link index `ct` (entry id `id`) at the head of bucket `b` (unlinks it first if linked). */
-  add(ct: number, id: number, b: number): void {
-    if (this.bucketOf[ct] >= 0) this.remove(ct);
-    this.ids[ct] = id;
-    const h = this.heads[b];
-    this.next[ct] = h;
-    this.prev[ct] = -1;
-    if (h >= 0) this.prev[h] = ct;
+  /** add: link entry `ct` at the head of bucket `b` (unlinks it first if linked). */
+  add(ct: number, b: number): void {
+    if (this.isLinked(ct)) this.remove(ct);
+    this.setNext(ct, this.heads[b]);
     this.heads[b] = ct;
-    this.bucketOf[ct] = b;
     this.count++;
   }
 
   /** remove: unlink `ct` if linked. */
   remove(ct: number): void {
-    if (ct < 0 || ct >= this.bucketOf.length) return;
-    const b = this.bucketOf[ct];
-    if (b < 0) return;
-    const n = this.next[ct];
-    const p = this.prev[ct];
-    if (p >= 0) this.next[p] = n;
-    else this.heads[b] = n;
-    if (n >= 0) this.prev[n] = p;
-    this.next[ct] = -1;
-    this.prev[ct] = -1;
-    this.bucketOf[ct] = -1;
+    if (!this.isLinked(ct) || this.keyOf === null) return;
+    const b = this.keyOf(ct);
+    const after = this.nextOf(ct);
+    this.setNext(ct, UNLINKED);
     this.count--;
+    let cur = this.heads[b];
+    if (cur === ct) {
+      this.heads[b] = after;
+      return;
+    }
+    while (cur >= 0) {
+      const nx = this.nextOf(cur);
+      if (nx === ct) {
+        this.setNext(cur, after);
+        return;
+      }
+      cur = nx;
+    }
   }
 
   /** clear: unlink everything. */
   clear(): void {
     this.heads.fill(-1);
-    this.next.fill(-1);
-    this.prev.fill(-1);
-    this.bucketOf.fill(-1);
+    this.next4.fill(UNLINKED);
+    this.next6.fill(UNLINKED);
     this.count = 0;
   }
-
-  /** rehashKey: set by the owner so a rehash can recompute buckets (the bucket of index `i`). */
-  rehashKey: ((ct: number) => number) | null = null;
 
   private rehash(nb: number): void {
     // collect chains in newest-first order per bucket, then relink preserving relative order
     const order: number[] = [];
     for (let b = 0; b < this.heads.length; b++) {
       const chain: number[] = [];
-      for (let c = this.heads[b]; c >= 0; c = this.next[c]) chain.push(c);
+      for (let c = this.heads[b]; c >= 0; c = this.nextOf(c)) chain.push(c);
       // oldest first, so that re-adding at head restores newest-first
       for (let i = chain.length - 1; i >= 0; i--) order.push(chain[i]);
     }
     this.heads = new Int32Array(nb).fill(-1);
     this.mask = nb - 1;
-    this.next.fill(-1);
-    this.prev.fill(-1);
-    this.bucketOf.fill(-1);
+    this.next4.fill(UNLINKED);
+    this.next6.fill(UNLINKED);
     this.count = 0;
-    const key = this.rehashKey;
+    const key = this.keyOf;
     for (const ct of order) {
-      if (key !== null) this.add(ct, this.ids[ct], key(ct));
+      if (key !== null) this.add(ct, key(ct));
     }
   }
 }

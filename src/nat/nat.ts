@@ -141,8 +141,12 @@ export class Nat {
   readonly rng: NatRandom;
   readonly stats = new NatStats();
   readonly bysource: BySource;
-  /** per entry (by sideIndex): MASQUERADE output interface index + 1 (0 = not masqueraded) */
-  private masqIndex: Int32Array;
+  /**
+   * MASQUERADE output interface index + 1 per entry (0 = not masqueraded): kept in the entry's own record
+   * (NAT's bits of the AUX word, see NatTupleStore) when the connection table offers `storeOf`, else
+   * in this side array indexed by sideIndex (allocated on first use)
+   */
+  private masqIndex: Int32Array = new Int32Array(0);
   /** number of entries with a MASQUERADE interface (the per-packet check is skipped while 0) */
   private masqCount = 0;
   private readonly verifyIcmp: boolean;
@@ -157,6 +161,7 @@ export class Nat {
   private readonly tOther = new Tuple();
   private readonly tOwn = new Tuple();
   private readonly tSrc = new Tuple();
+  private readonly tKey = new Tuple();
   private readonly nullRange = new NatRange();
   /** a scratch range for targets that compute their range per packet (MASQUERADE, REDIRECT, NETMAP) */
   readonly scratchRange = new NatRange();
@@ -179,11 +184,10 @@ export class Nat {
     this.rng = rng;
     const cap = Math.max(16, opts.capacity ?? 1024);
     this.bysource = new BySource(cap, opts.hashSeed ?? 0x5eed);
-    this.bysource.rehashKey = (i: number): number => {
-      this.readTuple(this.bysource.ctOf(i), Dir.Original, this.tSrc);
-      return this.bysource.bucket(this.tSrc.src, this.tSrc.srcPort, this.tSrc.proto);
+    this.bysource.keyOf = (c: number): number => {
+      this.readTuple(c, Dir.Original, this.tKey);
+      return this.bysource.bucket(this.tKey.src, this.tKey.srcPort, this.tKey.proto);
     };
-    this.masqIndex = new Int32Array(cap);
     this.verifyIcmp = opts.verifyIcmpChecksum ?? true;
   }
 
@@ -193,19 +197,23 @@ export class Nat {
    * onCapacity: Conntrack's capacity hook: a family's store now has `capacity` slots; grow the side
    * arrays to match.
    */
-  onCapacity(_family: number, capacity: number): void {
-    this.ensureCapacity(2 * capacity);
+  onCapacity(family: number, capacity: number): void {
+    this.bysource.ensureCapacity(family, capacity);
   }
 
-  /** ensureCapacity: make room for side indexes below `cap` (see sideIndex). */
+  /**
+   * ensureCapacity: make room for every entry of the connection table: each family's side arrays are
+   * sized from NatConntrack.capacity when the table offers it (`cap` is then not needed), else for
+   * side indexes below `cap` (see sideIndex).
+   */
   ensureCapacity(cap: number): void {
-    this.bysource.ensureCapacity(cap);
-    if (cap > this.masqIndex.length) {
-      let n = this.masqIndex.length;
-      while (n < cap) n *= 2;
-      const m = new Int32Array(n);
-      m.set(this.masqIndex);
-      this.masqIndex = m;
+    const ops = this.ct;
+    if (ops.capacity !== undefined) {
+      this.bysource.ensureCapacity(4, ops.capacity(4));
+      this.bysource.ensureCapacity(6, ops.capacity(6));
+    } else {
+      this.bysource.ensureCapacity(4, cap);
+      this.bysource.ensureCapacity(6, cap);
     }
   }
 
@@ -215,10 +223,9 @@ export class Nat {
    */
   onDestroy(ct: number): void {
     if (ct < 0) return;
-    const i = sideIndex(ct);
-    this.bysource.remove(i);
-    if (i < this.masqIndex.length && this.masqIndex[i] !== 0) {
-      this.masqIndex[i] = 0;
+    this.bysource.remove(ct);
+    if (this.masqCount > 0 && this.masqWord(ct) !== 0) {
+      this.setMasqWord(ct, 0);
       this.masqCount--;
     }
   }
@@ -228,6 +235,36 @@ export class Nat {
     this.bysource.clear();
     this.masqIndex.fill(0);
     this.masqCount = 0;
+  }
+
+  /** masqWord: the MASQUERADE interface index + 1 of `ct` (0: none) */
+  private masqWord(ct: number): number {
+    const ops = this.ct;
+    if (ops.storeOf !== undefined) {
+      const st: NatTupleStore = ops.storeOf(ct);
+      return st.rec[(ct & 0xffffff) * st.stride + 2 * st.node] & 0xffffff;
+    }
+    const i = sideIndex(ct);
+    return i < this.masqIndex.length ? this.masqIndex[i] : 0;
+  }
+
+  private setMasqWord(ct: number, v: number): void {
+    const ops = this.ct;
+    if (ops.storeOf !== undefined) {
+      const st: NatTupleStore = ops.storeOf(ct);
+      const o = (ct & 0xffffff) * st.stride + 2 * st.node;
+      st.rec[o] = (st.rec[o] & ~0xffffff) | (v & 0xffffff);
+      return;
+    }
+    const i = sideIndex(ct);
+    if (i >= this.masqIndex.length) {
+      let n = Math.max(16, this.masqIndex.length);
+      while (n <= i) n *= 2;
+      const m = new Int32Array(n);
+      m.set(this.masqIndex);
+      this.masqIndex = m;
+    }
+    this.masqIndex[i] = v;
   }
 
   /** isInitialized: Linux nf_nat_initialized: the binding for `manip` has been decided. */
@@ -265,9 +302,9 @@ export class Nat {
     }
     if (manip === Manip.Src) {
       this.readTuple(ct, Dir.Original, this.tA);
-      const si = sideIndex(ct);
-      if (si >= this.bysource.capacity) this.ensureCapacity(si + 1);
-      this.bysource.add(si, ct, this.bysource.bucket(this.tA.src, this.tA.srcPort, this.tA.proto));
+      const fam = (ct & 0x1000000) !== 0 ? 6 : 4;
+      if ((ct & 0xffffff) >= this.bysource.capacity(fam)) this.bysource.ensureCapacity(fam, (ct & 0xffffff) + 1);
+      this.bysource.add(ct, this.bysource.bucket(this.tA.src, this.tA.srcPort, this.tA.proto));
     }
     ops.setStatus(ct, done);
     this.stats.setups++;
@@ -307,16 +344,13 @@ export class Nat {
 
   /** setMasqIndex: record the MASQUERADE output interface of `ct` (Linux nat->masq_index). */
   setMasqIndex(ct: number, ifindex: number): void {
-    const i = sideIndex(ct);
-    if (i >= this.masqIndex.length) this.ensureCapacity(i + 1);
-    if (this.masqIndex[i] === 0) this.masqCount++;
-    this.masqIndex[i] = ifindex + 1;
+    if (this.masqWord(ct) === 0) this.masqCount++;
+    this.setMasqWord(ct, ifindex + 1);
   }
 
   /** masqIfindex: the MASQUERADE output interface of `ct`, or -1. */
   masqIfindex(ct: number): number {
-    const i = sideIndex(ct);
-    return ct >= 0 && i < this.masqIndex.length ? this.masqIndex[i] - 1 : -1;
+    return ct >= 0 ? this.masqWord(ct) - 1 : -1;
   }
 
   // ---- get_unique_tuple -------------------------------------------------------------------
@@ -438,8 +472,7 @@ export class Nat {
   private findAppropriateSrc(orig: Tuple, out: Tuple, range: NatRange, zone: number): boolean {
     const bs = this.bysource;
     const s = this.tSrc;
-    for (let i = bs.head(bs.bucket(orig.src, orig.srcPort, orig.proto)); i >= 0; i = bs.nextOf(i)) {
-      const c = bs.ctOf(i);
+    for (let c = bs.head(bs.bucket(orig.src, orig.srcPort, orig.proto)); c >= 0; c = bs.nextOf(c)) {
       if (zoneIdInDir(this.zoneOf(c), Dir.Original) !== zoneIdInDir(zone, Dir.Original)) continue;
       this.readTuple(c, Dir.Original, s);
       if (s.proto !== orig.proto || s.family !== orig.family || s.srcPort !== orig.srcPort) continue;
@@ -592,9 +625,7 @@ export class Nat {
   private oifChanged(ct: number, ctinfo: number, hook: number, outIf: number): boolean {
     // fast path: no MASQUERADE connection at all
     if (this.masqCount === 0 || hook !== Hook.Postrouting || ctinfo >= 3) return false;
-    const i = sideIndex(ct);
-    if (i >= this.masqIndex.length) return false;
-    const m = this.masqIndex[i];
+    const m = this.masqWord(ct);
     return m !== 0 && m !== outIf + 1;
   }
 
@@ -675,7 +706,7 @@ export class Nat {
     const ports = r[o + 2 * aw];
     out.srcPort = ports >>> 16;
     out.dstPort = ports & 0xffff;
-    out.proto = r[o + 2 * aw + 1] >>> 24;
+    out.proto = r[(ct & 0xffffff) * st.stride + 2 * st.node] >>> 24;
   }
 
   /**
@@ -716,7 +747,7 @@ export class Nat {
       d[3] = r[o + 3];
     }
     const ports = r[o + 2 * aw];
-    const proto = r[o + 2 * aw + 1] >>> 24;
+    const proto = r[(ct & 0xffffff) * st.stride + 2 * st.node] >>> 24;
     t.proto = proto;
     if (proto === IPPROTO.ICMP || proto === IPPROTO.ICMPV6) {
       t.srcPort = ports >>> 16;

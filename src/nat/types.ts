@@ -10,9 +10,11 @@ import type { Skb } from "../core/skb.js";
 import type { Tuple } from "../core/tuple.js";
 
 /**
- * sideIndex: the dense index NAT uses for its per-entry side arrays, from a conntrack entry id (Conntrack's
- * ids are the slot, with bit 24 (CT_V6) set for IPv6 entries; the index interleaves the two families, so
- * side arrays need 2 * max(capacity(4), capacity(6)) elements).
+ * sideIndex: a dense index for per-entry side arrays shared by both families, from a conntrack entry id
+ * (Conntrack's ids are the slot, with bit 24 (CT_V6) set for IPv6 entries; the index interleaves the two
+ * families, so such arrays need 2 * max(capacity(4), capacity(6)) elements). Nat itself keeps per-family
+ * arrays indexed by the slot when the table tells its capacity, and uses this only for tables that do not
+ * (test doubles).
  */
 export function sideIndex(ct: number): number {
   return ((ct & 0xffffff) << 1) | ((ct >>> 24) & 1);
@@ -60,15 +62,28 @@ export interface NatConntrack {
   /** Linux nf_ct_kill: remove the entry now (the destroy notification follows); false if already dying. */
   kill(ct: number): boolean;
   /**
-   * Optional fast read access to the tuples (Conntrack's CtStore): the tuple of direction d of entry
+   * Optional fast access to the entries' records (Conntrack's CtStore): the tuple of direction d of entry
    * `ct` starts at `(ct & 0xffffff) * stride + d * node` in `rec`: `aw` source words, `aw` destination
-   * words, then `(srcPort << 16) | dstPort`, then a word whose top byte is the protocol. When present,
-   * the per-packet rewrite reads the tuples from there instead of calling `tuple`.
+   * words, then `(srcPort << 16) | dstPort`; the AUX word at `(ct & 0xffffff) * stride + 2 * node` holds
+   * the protocol in its top byte and NAT's 24 bits below (see NatTupleStore). When present, the
+   * per-packet rewrite reads the tuples from there instead of calling `tuple`, and the MASQUERADE
+   * interface is kept in the AUX word.
    */
   storeOf?(ct: number): NatTupleStore;
+  /**
+   * Optional: slots of `family` (4 or 6) the table holds now (ctSlot(ct) < capacity(family)); NAT then
+   * sizes its per-family side arrays from it.
+   */
+  capacity?(family: number): number;
 }
 
-/** NatTupleStore: the part of Conntrack's CtStore the per-packet rewrite reads (see NatConntrack.storeOf). */
+/**
+ * NatTupleStore: the part of Conntrack's CtStore the per-packet rewrite reads (see NatConntrack.storeOf).
+ * The entry's record starts at `(ct & 0xffffff) * stride`: the ORIGINAL node, the REPLY node (`node`
+ * words each: `aw` source words, `aw` destination words, the ports word), then the AUX word, whose top
+ * byte is the protocol and whose low 24 bits belong to NAT (zero for a new entry; NAT keeps the
+ * MASQUERADE interface there, so that the per-packet check reads the record it has in hand).
+ */
 export interface NatTupleStore {
   readonly rec: Int32Array;
   readonly stride: number;
