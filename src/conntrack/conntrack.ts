@@ -892,45 +892,29 @@ export class Conntrack implements CtView {
     const zone = ignoreSlot >= 0 ? store.zoneOf(ignoreSlot) : 0;
     const r = store.rec;
     const h = store.tupleHash(t.src, 0, t.dst, 0, ports, t.proto);
-    const fp = h & 0xff;
-    const home = store.homeWord(h);
-    let bi = home;
-    for (;;) {
-      const idx = store.idx;
-      const end = bi + 16;
-      for (let j = bi + 1; j < end; j++) {
-        const e = idx[j];
-        if (e === -1) break;
-        if (e >>> 24 !== fp) continue;
-        const n = e & NIL;
-        const slot = n >>> 1;
-        if (slot === ignoreSlot || !store.nodeIs(n, t.src, t.dst, ports, t.proto) || !store.zoneMatches(n, zone)) {
-          continue;
-        }
-        const cb = slot * store.stride + store.common;
-        if (((r[cb + W_EXPIRY] - this.now) | 0) <= 0) {
-          // killing it moves entries around in the index: start over (the entries already seen do not count)
-          this.kill(this.ctId(store, slot));
-          bi = -1;
-          break;
-        } else if (
-          !(
-            ignoreSlot >= 0 &&
-            store.nodeEquals(slot * 2, ignoreSlot * 2) &&
-            zoneIdInDir(store.zoneOf(slot), Dir.Original) === zoneIdInDir(zone, Dir.Original)
-          )
-        ) {
-          this.stats.found++;
-          return true;
-        }
-      }
-      if (bi < 0) {
-        bi = home;
+    store.probeStart(h);
+    for (let n = store.probeNext(); n >= 0; n = store.probeNext()) {
+      const slot = n >>> 1;
+      if (slot === ignoreSlot || !store.nodeIs(n, t.src, t.dst, ports, t.proto) || !store.zoneMatches(n, zone)) {
         continue;
       }
-      if (idx[bi] === 0) return false;
-      bi = store.nextBucket(bi);
+      const cb = slot * store.stride + store.common;
+      if (((r[cb + W_EXPIRY] - this.now) | 0) <= 0) {
+        // killing it changes the index: start over (the entries already seen do not count)
+        this.kill(this.ctId(store, slot));
+        store.probeStart(h);
+      } else if (
+        !(
+          ignoreSlot >= 0 &&
+          store.nodeEquals(slot * 2, ignoreSlot * 2) &&
+          zoneIdInDir(store.zoneOf(slot), Dir.Original) === zoneIdInDir(zone, Dir.Original)
+        )
+      ) {
+        this.stats.found++;
+        return true;
+      }
     }
+    return false;
   }
 
   /**

@@ -23,14 +23,15 @@
  *
  * Index: node ids are `slot * 2 + dir`. The index is an array of 64-byte buckets, each one count word
  * and 15 entries `(fingerprint << 24) | node id` (8 bits of the tuple's hash not used to choose the
- * bucket), packed at the front of the bucket, -1 for empty. A tuple's home bucket comes from the top 24
- * bits of its hash; a full bucket passes new entries on to the next one and counts them in its count
- * word (how many entries that hashed here or before live further on), so a lookup scans the home
- * bucket and goes on only while that count is not 0 (the overflow counts of F14 / Swiss tables: no
- * tombstones, deletion moves the bucket's last entry into the hole). A lookup reads one bucket line,
- * compares fingerprints in it and visits a record only on a fingerprint match (a wrong record is
- * visited for 1 in 256 other entries of the bucket), so finding an entry costs the bucket line and the
- * record: no chains through other records.
+ * bucket), -1 for empty. A tuple's home bucket comes from the top 24 bits of its hash; inside a bucket,
+ * an entry sits at the first free position from `fingerprint % 15` on (linear probing within the
+ * bucket, deletion without tombstones by moving later entries back, Knuth's algorithm R), so a lookup
+ * usually finds its entry at the first or second position it looks at. A full bucket passes new entries
+ * on to the next one and counts them in its count word (how many entries that hashed here or before
+ * live further on), so a lookup goes on to the next bucket only while that count is not 0 (the overflow
+ * counts of F14). A lookup reads one bucket line, compares fingerprints and visits a record only on a
+ * fingerprint match (a wrong record for 1 in 256 other entries looked at), so finding an entry costs
+ * the bucket line and the record: no chains through other records.
  *
  * A slot is FREE, UNCONFIRMED (allocated, not hashed), CONFIRMED (hashed: both nodes, or the reply node
  * only for an IPS_NAT_CLASH entry), or DYING (unhashed, kept readable in a quarantine ring until
@@ -344,14 +345,16 @@ export class CtStore {
   private insertNode(n: number, h: number): void {
     const idx = this.idx;
     const e = ((h & 0xff) << 24) | n;
+    const p0 = (h & 0xff) % BUCKET_ENTRIES;
     let bi = this.homeWord(h);
     for (;;) {
-      const end = bi + BUCKET_WORDS;
-      for (let j = bi + 1; j < end; j++) {
-        if (idx[j] === EMPTY) {
-          idx[j] = e;
+      let p = p0;
+      for (let k = 0; k < BUCKET_ENTRIES; k++) {
+        if (idx[bi + 1 + p] === EMPTY) {
+          idx[bi + 1 + p] = e;
           return;
         }
+        p = p === BUCKET_ENTRIES - 1 ? 0 : p + 1;
       }
       // full: the entry goes on, counted here
       idx[bi]++;
@@ -363,25 +366,97 @@ export class CtStore {
   private removeNode(n: number, h: number): boolean {
     const idx = this.idx;
     const e = ((h & 0xff) << 24) | n;
+    const p0 = (h & 0xff) % BUCKET_ENTRIES;
     const home = this.homeWord(h);
     let bi = home;
     // first find it, then undo the overflow counts of the buckets it passed
     for (;;) {
-      const end = bi + BUCKET_WORDS;
-      for (let j = bi + 1; j < end; j++) {
-        const x = idx[j];
+      let p = p0;
+      for (let k = 0; k < BUCKET_ENTRIES; k++) {
+        const x = idx[bi + 1 + p];
         if (x === EMPTY) break;
-        if (x !== e) continue;
-        let last = j;
-        while (last + 1 < end && idx[last + 1] !== EMPTY) last++;
-        idx[j] = idx[last];
-        idx[last] = EMPTY;
-        for (let k = home; k !== bi; k = this.nextBucket(k)) idx[k]--;
-        return true;
+        if (x === e) {
+          this.closeHole(bi, p);
+          for (let q = home; q !== bi; q = this.nextBucket(q)) idx[q]--;
+          return true;
+        }
+        p = p === BUCKET_ENTRIES - 1 ? 0 : p + 1;
       }
       if (idx[bi] === 0) return false;
       bi = this.nextBucket(bi);
       if (bi === home) return false;
+    }
+  }
+
+  /**
+   * closeHole: empty position `hole` of the bucket at `bi` and move later entries of its run back where
+   * their probe from their own start (fingerprint % BUCKET_ENTRIES) passes the hole, so that every entry
+   * stays reachable from its start without crossing an empty position.
+   */
+  private closeHole(bi: number, hole: number): void {
+    const idx = this.idx;
+    const w = BUCKET_ENTRIES;
+    const first = hole;
+    let k = hole === w - 1 ? 0 : hole + 1;
+    while (k !== first) {
+      const x = idx[bi + 1 + k];
+      if (x === EMPTY) break;
+      const start = (x >>> 24) % w;
+      // x stays unless its start lies cyclically outside (hole, k]
+      const stays = hole <= k ? start > hole && start <= k : start > hole || start <= k;
+      if (!stays) {
+        idx[bi + 1 + hole] = x;
+        hole = k;
+      }
+      k = k === w - 1 ? 0 : k + 1;
+    }
+    idx[bi + 1 + hole] = EMPTY;
+  }
+
+  // ---- probing (slow paths; find has its own copy) ------------------------------------------------
+
+  private prBi = 0;
+  private prHome = 0;
+  private prP = 0;
+  private prK = 0;
+  private prFp = 0;
+  /** entries looked at by the current probe (all, not only fingerprint matches) */
+  probeLooked = 0;
+
+  /** probeStart: begin walking the index entries a lookup of hash `h` looks at (see probeNext). */
+  probeStart(h: number): void {
+    this.prFp = h & 0xff;
+    this.prHome = this.homeWord(h);
+    this.prBi = this.prHome;
+    this.prP = this.prFp % BUCKET_ENTRIES;
+    this.prK = 0;
+    this.probeLooked = 0;
+  }
+
+  /**
+   * probeNext: the next node whose entry has the probe's fingerprint, in lookup order, or -1 at the end.
+   * The index must not change during a probe (start over after removing anything).
+   */
+  probeNext(): number {
+    const idx = this.idx;
+    const fp = this.prFp;
+    for (;;) {
+      while (this.prK < BUCKET_ENTRIES) {
+        const e = idx[this.prBi + 1 + this.prP];
+        if (e === EMPTY) {
+          this.prK = BUCKET_ENTRIES;
+          break;
+        }
+        this.prK++;
+        this.prP = this.prP === BUCKET_ENTRIES - 1 ? 0 : this.prP + 1;
+        this.probeLooked++;
+        if (e >>> 24 === fp) return e & NIL;
+      }
+      if (idx[this.prBi] === 0) return -1;
+      this.prBi = this.nextBucket(this.prBi);
+      if (this.prBi === this.prHome) return -1;
+      this.prK = 0;
+      this.prP = fp % BUCKET_ENTRIES;
     }
   }
 
@@ -438,12 +513,14 @@ export class CtStore {
     const seeds = this.seeds;
     const h = hashV4(seeds[0], seeds[1], seeds[2], s0, d0, ports, proto);
     const fp = h & 0xff;
+    const p0 = fp % BUCKET_ENTRIES;
     let bi = (((h >>> 8) * this.bucketScale) | 0) * BUCKET_WORDS;
     for (;;) {
-      const end = bi + BUCKET_WORDS;
-      for (let j = bi + 1; j < end; j++) {
-        const e = idx[j];
+      let p = p0;
+      for (let k = 0; k < BUCKET_ENTRIES; k++) {
+        const e = idx[bi + 1 + p];
         if (e === EMPTY) break;
+        p = p === BUCKET_ENTRIES - 1 ? 0 : p + 1;
         if (e >>> 24 !== fp) continue;
         const n = e & NIL;
         // IPv4 layout: node d at slot * 24 + 3d, AUX at + 6, EXPIRY at + 16
@@ -478,43 +555,32 @@ export class CtStore {
     zone: number,
   ): number {
     const r = this.rec;
-    const idx = this.idx;
     const zoned = zone !== 0 || this.zoned;
     const stride = this.stride;
     const nodeW = this.node;
     const cw = this.common;
-    const h = hashTuple(this.seeds, src, sOff, dst, dOff, 4, ports, proto);
-    const fp = h & 0xff;
-    let bi = this.homeWord(h);
-    for (;;) {
-      const end = bi + BUCKET_WORDS;
-      for (let j = bi + 1; j < end; j++) {
-        const e = idx[j];
-        if (e === EMPTY) break;
-        if (e >>> 24 !== fp) continue;
-        const n = e & NIL;
-        const sb = (n >>> 1) * stride;
-        const o = sb + (n & 1) * nodeW;
-        if (
-          r[o + 8] === ports &&
-          r[sb + cw] >>> 24 === proto &&
-          r[o] === src[sOff] &&
-          r[o + 1] === src[sOff + 1] &&
-          r[o + 2] === src[sOff + 2] &&
-          r[o + 3] === src[sOff + 3] &&
-          r[o + 4] === dst[dOff] &&
-          r[o + 5] === dst[dOff + 1] &&
-          r[o + 6] === dst[dOff + 2] &&
-          r[o + 7] === dst[dOff + 3] &&
-          (!zoned || this.zoneMatches(n, zone))
-        ) {
-          if (((r[sb + cw + W_EXPIRY] - now) | 0) > 0) return n;
-          this.expiredSeen = n >>> 1;
-        }
+    this.probeStart(hashTuple(this.seeds, src, sOff, dst, dOff, 4, ports, proto));
+    for (let n = this.probeNext(); n >= 0; n = this.probeNext()) {
+      const sb = (n >>> 1) * stride;
+      const o = sb + (n & 1) * nodeW;
+      if (
+        r[o + 8] === ports &&
+        r[sb + cw] >>> 24 === proto &&
+        r[o] === src[sOff] &&
+        r[o + 1] === src[sOff + 1] &&
+        r[o + 2] === src[sOff + 2] &&
+        r[o + 3] === src[sOff + 3] &&
+        r[o + 4] === dst[dOff] &&
+        r[o + 5] === dst[dOff + 1] &&
+        r[o + 6] === dst[dOff + 2] &&
+        r[o + 7] === dst[dOff + 3] &&
+        (!zoned || this.zoneMatches(n, zone))
+      ) {
+        if (((r[sb + cw + W_EXPIRY] - now) | 0) > 0) return n;
+        this.expiredSeen = n >>> 1;
       }
-      if (idx[bi] === 0) return -1;
-      bi = this.nextBucket(bi);
     }
+    return -1;
   }
 
   /**
@@ -534,10 +600,11 @@ export class CtStore {
    */
   touchRecord(bi: number, fp: number): number {
     const idx = this.idx;
-    const end = bi + BUCKET_WORDS;
-    for (let j = bi + 1; j < end; j++) {
-      const e = idx[j];
+    let p = fp % BUCKET_ENTRIES;
+    for (let k = 0; k < BUCKET_ENTRIES; k++) {
+      const e = idx[bi + 1 + p];
       if (e === EMPTY) return 0;
+      p = p === BUCKET_ENTRIES - 1 ? 0 : p + 1;
       if (e >>> 24 !== fp) continue;
       const b = ((e & NIL) >>> 1) * this.stride;
       return this.rec[b] ^ this.rec[b + this.stride - 1];
@@ -580,24 +647,14 @@ export class CtStore {
    * index bucket do not count). Expired holders are the caller's to judge.
    */
   clashWalk(n: number, h: number, skipSlot: number, maxLen: number): number {
-    const idx = this.idx;
     const zone = this.zoneOf(n >>> 1);
-    const fp = h & 0xff;
-    let bi = this.homeWord(h);
     let len = 0;
-    for (;;) {
-      const end = bi + BUCKET_WORDS;
-      for (let j = bi + 1; j < end; j++) {
-        const e = idx[j];
-        if (e === EMPTY) break;
-        if (e >>> 24 !== fp) continue;
-        const cur = e & NIL;
-        if (cur >>> 1 !== skipSlot && this.nodeEquals(cur, n) && this.zoneMatches(cur, zone)) return cur;
-        if (len++ > maxLen) return -2;
-      }
-      if (idx[bi] === 0) return -1;
-      bi = this.nextBucket(bi);
+    this.probeStart(h);
+    for (let cur = this.probeNext(); cur >= 0; cur = this.probeNext()) {
+      if (cur >>> 1 !== skipSlot && this.nodeEquals(cur, n) && this.zoneMatches(cur, zone)) return cur;
+      if (len++ > maxLen) return -2;
     }
+    return -1;
   }
 
   // ---- Linux-like hash chains (early drop) -------------------------------------------------------
@@ -643,11 +700,54 @@ export class CtStore {
     const end = bi + BUCKET_WORDS;
     for (let j = bi + 1; j < end; j++) {
       const e = idx[j];
-      if (e === EMPTY) break;
+      if (e === EMPTY) continue;
       const n = e & NIL;
       if ((this.nodeHash(n) >>> 8) >>> shift === chain && count < out.length) out[count++] = n;
     }
     return count;
+  }
+
+  /**
+   * checkIndex: verify the index against the records (tests; slow): every hashed node has exactly one
+   * entry, reachable by a lookup of its tuple, with its fingerprint; no other entries; every bucket's
+   * count is the number of entries that passed it. Returns a description of the first problem, or null.
+   */
+  checkIndex(): string | null {
+    const idx = this.idx;
+    const nb = this.nBuckets;
+    const counts = new Int32Array(nb);
+    const seen = new Set<number>();
+    for (let b = 0; b < nb; b++) {
+      for (let p = 0; p < BUCKET_ENTRIES; p++) {
+        const e = idx[b * BUCKET_WORDS + 1 + p];
+        if (e === EMPTY) continue;
+        const n = e & NIL;
+        const slot = n >>> 1;
+        if (slot >= this.used) return `bucket ${b}: entry for slot ${slot} beyond the used slots`;
+        const bit = (n & 1) === 0 ? META_HASHED_ORIG : META_HASHED_REPLY;
+        if ((this.meta(slot) & bit) === 0) return `bucket ${b}: node ${n} is not flagged hashed`;
+        if (seen.has(n)) return `node ${n} is in the index twice`;
+        seen.add(n);
+        const h = this.nodeHash(n);
+        if (e >>> 24 !== (h & 0xff)) return `node ${n}: wrong fingerprint`;
+        // reachable from its start position without crossing an empty one
+        for (let q = (h & 0xff) % BUCKET_ENTRIES; q !== p; q = (q + 1) % BUCKET_ENTRIES) {
+          if (idx[b * BUCKET_WORDS + 1 + q] === EMPTY) return `node ${n}: an empty position before it`;
+        }
+        for (let q = this.homeWord(h) / BUCKET_WORDS; q !== b; q = (q + 1) % nb) counts[q]++;
+      }
+    }
+    for (let b = 0; b < nb; b++) {
+      if (idx[b * BUCKET_WORDS] !== counts[b])
+        return `bucket ${b}: count ${idx[b * BUCKET_WORDS]}, expected ${counts[b]}`;
+    }
+    for (let s = 0; s < this.used; s++) {
+      const m = this.meta(s);
+      if ((m & META_HASHED_ORIG) !== 0 && !seen.has(s * 2)) return `node ${s * 2} is flagged hashed but missing`;
+      if ((m & META_HASHED_REPLY) !== 0 && !seen.has(s * 2 + 1))
+        return `node ${s * 2 + 1} is flagged hashed but missing`;
+    }
+    return null;
   }
 
   /** bytes held by this store's typed arrays */
