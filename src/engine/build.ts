@@ -75,11 +75,19 @@ export class GatewayInstance {
   readonly fib: Fib;
   /** LOG / NFLOG lines the rules produced, if a log sink is set */
   onLog: ((skb: Skb, kind: string, prefix: string) => void) | null = null;
-  /** the rules' tracer (set with setTracer) */
-  ruleTracer: RuleTracer | null = null;
+  private readonly ports: readonly RulesetPort[];
 
-  constructor(parts: { gateway: Gateway; conntrack: Conntrack; nat: Nat; rules4: Ruleset; rules6: Ruleset; fib: Fib }) {
+  constructor(parts: {
+    gateway: Gateway;
+    conntrack: Conntrack;
+    nat: Nat;
+    rules4: Ruleset;
+    rules6: Ruleset;
+    fib: Fib;
+    ports: readonly RulesetPort[];
+  }) {
     this.gateway = parts.gateway;
+    this.ports = parts.ports;
     this.conntrack = parts.conntrack;
     this.nat = parts.nat;
     this.rules4 = parts.rules4;
@@ -87,10 +95,15 @@ export class GatewayInstance {
     this.fib = parts.fib;
   }
 
+  /** the rules' tracer (set with setTracer) */
+  get ruleTracer(): RuleTracer | null {
+    return this.ports[0]!.tracer;
+  }
+
   /** setTracer: trace every packet's path (null: off, at no cost) */
   setTracer(t: PathTracer | null): void {
     this.gateway.tracer = t;
-    this.ruleTracer = t;
+    for (const p of this.ports) p.tracer = t;
     this.onLog = t === null ? null : (skb, kind, prefix) => t.log(skb, kind, prefix);
   }
 
@@ -112,6 +125,29 @@ export class GatewayInstance {
   /** saveCounters: `iptables-save -c` (4) or `ip6tables-save -c` (6) of the ruleset as it is now */
   saveCounters(family: 4 | 6): string {
     return (family === 4 ? this.rules4 : this.rules6).save({ counters: true });
+  }
+}
+
+/**
+ * RulesetPort: a loaded Ruleset as the gateway's RulesPort (one class, so that the gateway's calls stay
+ * monomorphic). Hot path: run() must not allocate.
+ */
+class RulesetPort implements RulesPort {
+  private readonly rs: Ruleset;
+  private readonly env: RuleEnv;
+  /** the rules' tracer, null when tracing is off */
+  tracer: RuleTracer | null = null;
+  constructor(rs: Ruleset, env: RuleEnv) {
+    this.rs = rs;
+    this.env = env;
+  }
+  active(table: number, hook: number): boolean {
+    return this.rs.hasChain(table, hook);
+  }
+  run(table: number, hook: number, skb: Skb): number {
+    const env = this.env;
+    env.hotdrop = false;
+    return this.rs.run(table, hook, skb, env, this.tracer);
   }
 }
 
@@ -295,19 +331,14 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
     routeMtu: (skb: Skb, reverse: boolean) => routeMtu(fib, skb, reverse),
   };
   const env = new RuleEnv(conntrack, ifaceNames, new FibAddrType(fib), targetEnv);
-  const port = (rs: Ruleset): RulesPort => ({
-    active: (table, hook) => rs.hasChain(table, hook),
-    run: (table, hook, skb) => {
-      env.hotdrop = false;
-      return rs.run(table, hook, skb, env, instance === null ? null : instance.ruleTracer);
-    },
-  });
+  const port4 = new RulesetPort(rules4, env);
+  const port6 = new RulesetPort(rules6, env);
   gateway = new Gateway({
     fib,
     conntrack,
     nat,
-    rules4: port(rules4),
-    rules6: port(rules6),
+    rules4: port4,
+    rules6: port6,
     stack,
     routes,
     sink: cfg.sink,
@@ -329,6 +360,6 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
       ip6Forward: fileGiven ? sysctlInt(sysctl, "net.ipv6.conf.all.forwarding", 0) !== 0 : true,
     },
   });
-  instance = new GatewayInstance({ gateway, conntrack, nat, rules4, rules6, fib });
+  instance = new GatewayInstance({ gateway, conntrack, nat, rules4, rules6, fib, ports: [port4, port6] });
   return instance;
 }

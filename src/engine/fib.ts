@@ -45,6 +45,16 @@ export class Fib {
   private readonly bcast4a: Int32Array;
   /** IPv6 local addresses (flattened 4 words each) */
   private readonly local6: Int32Array;
+  /** routes4 flattened for lookup4: destination word and prefix mask per route */
+  private readonly dst4: Int32Array;
+  private readonly pmask4: Int32Array;
+  /** per route, family 4 at [route] and family 6 at [ROUTE6 + route]: type, mtu, gateway (4 words), has gateway */
+  private readonly rtType: Uint8Array;
+  private readonly rtMtu: Int32Array;
+  private readonly rtGw: Int32Array;
+  private readonly rtHasGw: Uint8Array;
+  /** index of the first IPv6 route in the rt* arrays */
+  private readonly rt6: number;
   private readonly ifByName = new Map<string, NetIface>();
 
   constructor(ifaces: readonly NetIface[], routes4: readonly NetRoute[], routes6: readonly NetRoute[]) {
@@ -94,6 +104,17 @@ export class Fib {
     ]);
     this.oif4 = Int32Array.from(this.routes4.map((r) => this.ifByName.get(r.dev)?.ifindex ?? -1));
     this.oif6 = Int32Array.from(this.routes6.map((r) => this.ifByName.get(r.dev)?.ifindex ?? -1));
+    this.dst4 = Int32Array.from(this.routes4.map((r) => r.dst[0] & mask4(r.prefixLen)));
+    this.pmask4 = Int32Array.from(this.routes4.map((r) => mask4(r.prefixLen)));
+    const all = [...this.routes4, ...this.routes6];
+    this.rt6 = this.routes4.length;
+    this.rtType = Uint8Array.from(all.map((r) => r.type));
+    this.rtMtu = Int32Array.from(all.map((r) => r.mtu));
+    this.rtHasGw = Uint8Array.from(all.map((r) => (r.gateway !== null ? 1 : 0)));
+    this.rtGw = new Int32Array(4 * all.length);
+    all.forEach((r, i) => {
+      if (r.gateway !== null) this.rtGw.set(r.gateway.subarray(0, 4), 4 * i);
+    });
   }
 
   /** classify4: what an IPv4 destination (int32) is to this host (DstClass). */
@@ -137,11 +158,9 @@ export class Fib {
 
   /** lookup4: the best route for an IPv4 destination, as an index into routes4, or -1 (no route). */
   lookup4(dst: number): number {
-    const r = this.routes4;
-    for (let i = 0; i < r.length; i++) {
-      const route = r[i];
-      if (((route.dst[0] ^ dst) & mask4(route.prefixLen)) === 0) return i;
-    }
+    const d = this.dst4;
+    const m = this.pmask4;
+    for (let i = 0; i < d.length; i++) if ((dst & m[i]) === d[i]) return i;
     return -1;
   }
 
@@ -155,6 +174,34 @@ export class Fib {
   /** output interface of a route (ifindex, -1 none) */
   oif(family: number, route: number): number {
     return family === 4 ? this.oif4[route] : this.oif6[route];
+  }
+
+  /** routeType: the RouteType of route `r` of the family's list */
+  routeType(family: number, r: number): number {
+    return this.rtType[family === 4 ? r : this.rt6 + r];
+  }
+
+  /** routeMtu: the route's `mtu` metric, 0 when not set */
+  routeMtu(family: number, r: number): number {
+    return this.rtMtu[family === 4 ? r : this.rt6 + r];
+  }
+
+  /** nextHop: the route's gateway into `out` (four words), or `dst` when the destination is on-link */
+  nextHop(family: number, r: number, dst: Int32Array, out: Int32Array): void {
+    const i = family === 4 ? r : this.rt6 + r;
+    if (this.rtHasGw[i] !== 0) {
+      const g = this.rtGw;
+      const o = 4 * i;
+      out[0] = g[o];
+      out[1] = g[o + 1];
+      out[2] = g[o + 2];
+      out[3] = g[o + 3];
+    } else {
+      out[0] = dst[0];
+      out[1] = dst[1];
+      out[2] = dst[2];
+      out[3] = dst[3];
+    }
   }
 
   route(family: number, i: number): NetRoute {

@@ -31,7 +31,7 @@ import {
 import { StackRoute, type StackRoutes } from "../stack/routes.js";
 import { relatedCtInfo, StackIcmpKind } from "../stack/stack.js";
 import { verifyIpv4HeaderChecksum } from "../wire/checksum.js";
-import { WireStatus } from "../wire/packet-info.js";
+import { EMPTY_BYTES, type PacketInfo, WireStatus } from "../wire/packet-info.js";
 import { ipv6RcvAddrOk, parsePacket } from "../wire/parse.js";
 import { DstClass, type Fib } from "./fib.js";
 import { RouteType } from "./netconf.js";
@@ -85,6 +85,63 @@ export interface GatewayOptions {
 
 const MAX_PACKET = 65535;
 
+/** packets receiveBatch parses ahead and prefetches at a time */
+export const BATCH_GROUP = 16;
+
+/**
+ * PacketBatch: packets for Gateway.receiveBatch, filled by the caller with add() and emptied by
+ * receiveBatch (reuse it: it allocates only when built).
+ */
+export class PacketBatch {
+  readonly capacity: number;
+  count = 0;
+  readonly ifindex: Int32Array;
+  readonly off: Int32Array;
+  readonly len: Int32Array;
+  /** arrival time of each packet, seconds */
+  readonly now: Float64Array;
+  readonly buf: Uint8Array[];
+  /** as receive()'s pktType, l2 and srcMacOff */
+  readonly pktType: Uint8Array;
+  readonly l2: (Uint8Array | null)[];
+  readonly srcMacOff: Int32Array;
+  constructor(capacity = 64) {
+    this.capacity = capacity;
+    this.ifindex = new Int32Array(capacity);
+    this.off = new Int32Array(capacity);
+    this.len = new Int32Array(capacity);
+    this.now = new Float64Array(capacity);
+    this.buf = new Array<Uint8Array>(capacity).fill(EMPTY_BYTES);
+    this.pktType = new Uint8Array(capacity);
+    this.l2 = new Array<Uint8Array | null>(capacity).fill(null);
+    this.srcMacOff = new Int32Array(capacity);
+  }
+  /** add: one packet, with receive()'s arguments; false (and nothing added) when the batch is full */
+  add(
+    ifindex: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    now: number,
+    pktType: number = PacketType.Host,
+    l2: Uint8Array | null = null,
+    srcMacOff = -1,
+  ): boolean {
+    const i = this.count;
+    if (i >= this.capacity) return false;
+    this.ifindex[i] = ifindex;
+    this.buf[i] = buf;
+    this.off[i] = off;
+    this.len[i] = len;
+    this.now[i] = now;
+    this.pktType[i] = pktType;
+    this.l2[i] = l2;
+    this.srcMacOff[i] = srcMacOff;
+    this.count = i + 1;
+    return true;
+  }
+}
+
 class Pending {
   readonly buf: Uint8Array = new Uint8Array(MAX_PACKET + 64);
   len = 0;
@@ -104,13 +161,28 @@ export class Gateway {
   private readonly rules6: RulesPort;
   private readonly stack: StackPort;
   private readonly sink: GatewaySink;
-  private readonly opts: GatewayOptions;
-  private readonly skb: Skb = new Skb();
+  /** the Skb of the packet being handled: rxSkb, one of the batch's, or txSkb */
+  private skb: Skb;
+  /** the Skb of receive() */
+  private readonly rxSkb: Skb = new Skb();
+  /** the Skb of packets the gateway sends itself (localOut) */
+  private readonly txSkb: Skb = new Skb();
+  /** receiveBatch's Skbs, parsed ahead (allocated by the first batch) and their PacketInfos */
+  private batchSkbs: Skb[] = [];
+  private batchPis: PacketInfo[] = [];
   private readonly pending: Pending[];
   private pendingHead = 0;
   private pendingCount = 0;
   private readonly mtus: Int32Array;
-  private readonly activeMap = new Uint8Array(50);
+  /**
+   * the tables that can act at each hook (bits 1 << Table), IPv4 at [hook], IPv6 at [5 + hook]: asked of
+   * the rules once, so that the hooks skip absent tables without a call (RulesPort.active)
+   */
+  private readonly activeTables = new Uint8Array(10);
+  private readonly track4: boolean;
+  private readonly track6: boolean;
+  private readonly ipForward: boolean;
+  private readonly ip6Forward: boolean;
   private readonly runNatFn: (skb: Skb, hook: number) => number;
   /** true while the queued packets are being sent (a packet made then is queued behind them) */
   private draining = false;
@@ -152,8 +224,8 @@ export class Gateway {
     this.rules6 = parts.rules6;
     this.stack = parts.stack;
     this.sink = parts.sink;
-    this.opts = parts.options;
     this.routes = parts.routes;
+    this.skb = this.rxSkb;
     const slots = parts.options.pendingSlots ?? 8;
     this.pending = [];
     for (let i = 0; i < slots; i++) this.pending.push(new Pending());
@@ -164,11 +236,16 @@ export class Gateway {
     this.stats.ensure(maxIf);
     this.runNatFn = (skb: Skb, hook: number): number => this.rulesFor(skb).run(Table.Nat, hook, skb);
     this.reasm = parts.options.reassembler ?? null;
-    for (let t = 0; t < 5; t++)
-      for (let h = 0; h < 5; h++) {
-        this.activeMap[t * 5 + h] = this.rules4.active(t, h) ? 1 : 0;
-        this.activeMap[25 + t * 5 + h] = this.rules6.active(t, h) ? 1 : 0;
+    for (let h = 0; h < 5; h++) {
+      for (let t = 0; t < 5; t++) {
+        if (this.rules4.active(t, h)) this.activeTables[h] |= 1 << t;
+        if (this.rules6.active(t, h)) this.activeTables[5 + h] |= 1 << t;
       }
+    }
+    this.track4 = parts.options.track4;
+    this.track6 = parts.options.track6;
+    this.ipForward = parts.options.ipForward;
+    this.ip6Forward = parts.options.ip6Forward;
     this.fragId = parts.options.fragIdSeed ?? 0x1000;
     this.fragSink = (buf: Uint8Array, off: number, len: number): void => {
       this.sink.transmit(this.txIf, buf, off, len, this.txNow);
@@ -206,7 +283,8 @@ export class Gateway {
       this.reasm.expire(now, this.onExpired);
       if (this.pendingCount > 0 && !this.draining) this.drain();
     }
-    const skb = this.skb;
+    const skb = this.rxSkb;
+    this.skb = skb;
     skb.reset(now, ifindex);
     skb.pktType = pktType;
     if (l2 !== null && srcMacOff >= 6) {
@@ -221,6 +299,66 @@ export class Gateway {
     }
     this.input(skb, buf, off, len);
     if (this.pendingCount > 0 && !this.draining) this.drain();
+  }
+
+  /**
+   * receiveBatch: the packets of `batch`, in order, exactly as that many receive() calls would handle
+   * them; then the batch is emptied. The packets are
+   * parsed ahead in groups of BATCH_GROUP and conntrack is asked to prefetch their entries
+   * (ConntrackPort.prefetchBatch), so that the memory loads of a group overlap instead of stalling one
+   * packet at a time. The packets' bytes must not overlap. Hot path: must not allocate (the first call
+   * allocates the group's Skbs).
+   */
+  receiveBatch(batch: PacketBatch): void {
+    const n = batch.count;
+    if (this.batchSkbs.length === 0) {
+      for (let k = 0; k < BATCH_GROUP; k++) {
+        const x = new Skb();
+        this.batchSkbs.push(x);
+        this.batchPis.push(x.pi);
+      }
+    }
+    const skbs = this.batchSkbs;
+    const ct = this.ct;
+    const st = this.stats;
+    for (let s = 0; s < n; s += BATCH_GROUP) {
+      const e = Math.min(n, s + BATCH_GROUP);
+      for (let k = s; k < e; k++) {
+        const skb = skbs[k - s];
+        skb.reset(batch.now[k], batch.ifindex[k]);
+        skb.pktType = batch.pktType[k];
+        const l2 = batch.l2[k];
+        if (l2 !== null && batch.srcMacOff[k] >= 6) {
+          skb.l2 = l2;
+          skb.macOff = batch.srcMacOff[k] - 6;
+        }
+        parsePacket(skb.pi, batch.buf[k], batch.off[k], batch.len[k]);
+      }
+      if (ct.prefetchBatch !== undefined) ct.prefetchBatch(this.batchPis, e - s);
+      for (let k = s; k < e; k++) {
+        if (this.reasm !== null && this.reasm.queueCount > 0) {
+          this.reasm.expire(batch.now[k], this.onExpired);
+          if (this.pendingCount > 0 && !this.draining) this.drain();
+        }
+        const skb = skbs[k - s];
+        this.skb = skb;
+        const ifindex = batch.ifindex[k];
+        if (ifindex >= 0 && ifindex < st.rxPackets.length) {
+          st.rxPackets[ifindex]++;
+          st.rxBytes[ifindex] += batch.len[k];
+        }
+        const pi = skb.pi;
+        if (pi.status !== WireStatus.Ok) this.fate(skb, pi.status === WireStatus.NotIp ? Fate.NotIp : Fate.BadHeader);
+        else this.inputParsed(skb);
+        if (this.pendingCount > 0 && !this.draining) this.drain();
+      }
+    }
+    // drop the references to the callers' buffers
+    for (let k = 0; k < n; k++) {
+      batch.buf[k] = EMPTY_BYTES;
+      batch.l2[k] = null;
+    }
+    batch.count = 0;
   }
 
   /**
@@ -253,6 +391,12 @@ export class Gateway {
       this.fate(skb, pi.status === WireStatus.NotIp ? Fate.NotIp : Fate.BadHeader);
       return;
     }
+    this.inputParsed(skb);
+  }
+
+  /** the receive path of a packet parsed into skb.pi with status Ok */
+  private inputParsed(skb: Skb): void {
+    const pi = skb.pi;
     if (this.tracer !== null) this.tracer.packet(skb, "in");
     // ip_rcv_core: header checksum (IPv4), then frames for other hosts are dropped
     if (pi.family === 4 && !verifyIpv4HeaderChecksum(pi)) {
@@ -270,12 +414,7 @@ export class Gateway {
     }
     this.hasFragInfo = false;
     // PREROUTING, priority -400: nf_defrag reassembles for conntrack
-    if (
-      pi.isFragment &&
-      this.reasm !== null &&
-      (pi.family === 4 ? this.opts.track4 : this.opts.track6) &&
-      !this.defrag(skb)
-    ) {
+    if (pi.isFragment && this.reasm !== null && (pi.family === 4 ? this.track4 : this.track6) && !this.defrag(skb)) {
       return;
     }
     // PREROUTING
@@ -370,17 +509,19 @@ export class Gateway {
   /** PREROUTING: raw (-300), conntrack (-200), mangle (-150), nat/DNAT (-100); false when the packet ends */
   private prerouting(skb: Skb): boolean {
     skb.hook = Hook.Prerouting;
-    const rules = this.rulesFor(skb);
+    const v4 = skb.pi.family === 4;
+    const rules = v4 ? this.rules4 : this.rules6;
+    const act = this.activeTables[(v4 ? 0 : 5) + Hook.Prerouting];
     return (
-      this.pass(rules, Table.Raw, Hook.Prerouting, skb) &&
+      this.pass(rules, act, Table.Raw, Hook.Prerouting, skb) &&
       this.conntrackIn(skb, Hook.Prerouting) === Verdict.Accept &&
-      this.pass(rules, Table.Mangle, Hook.Prerouting, skb) &&
+      this.pass(rules, act, Table.Mangle, Hook.Prerouting, skb) &&
       this.passNat(skb, Hook.Prerouting)
     );
   }
 
   private conntrackIn(skb: Skb, hook: number): number {
-    if (skb.pi.family === 4 ? !this.opts.track4 : !this.opts.track6) return Verdict.Accept;
+    if (skb.pi.family === 4 ? !this.track4 : !this.track6) return Verdict.Accept;
     let v = this.ct.in(skb, hook);
     if (v === Verdict.Repeat) v = this.ct.in(skb, hook);
     if (this.tracer !== null) this.tracer.conntrack(skb);
@@ -398,17 +539,18 @@ export class Gateway {
     return v;
   }
 
-  private table(rules: RulesPort, table: number, hook: number, skb: Skb): number {
-    if (this.activeMap[(rules === this.rules6 ? 25 : 0) + table * 5 + hook] === 0) return Verdict.Accept;
+  /**
+   * run a table at a hook unless it is absent there (`act`: the hook's activeTables bits); false (and
+   * the packet dropped or stolen) unless it accepted
+   */
+  private pass(rules: RulesPort, act: number, table: number, hook: number, skb: Skb): boolean {
+    return (act & (1 << table)) === 0 || this.runTable(rules, table, hook, skb);
+  }
+
+  private runTable(rules: RulesPort, table: number, hook: number, skb: Skb): boolean {
     skb.hook = hook;
     const v = rules.run(table, hook, skb);
     if (this.tracer !== null) this.tracer.hook(skb, hook, table, v);
-    return v;
-  }
-
-  /** run a table at a hook; false (and the packet dropped or stolen) unless it accepted */
-  private pass(rules: RulesPort, table: number, hook: number, skb: Skb): boolean {
-    const v = this.table(rules, table, hook, skb);
     if (v === Verdict.Accept) return true;
     this.hookDrop(skb, v);
     return false;
@@ -449,7 +591,7 @@ export class Gateway {
   private forward(skb: Skb): void {
     const pi = skb.pi;
     const v4 = pi.family === 4;
-    if (v4 ? !this.opts.ipForward : !this.opts.ip6Forward) {
+    if (v4 ? !this.ipForward : !this.ip6Forward) {
       this.drop(skb, Fate.ForwardingOff);
       return;
     }
@@ -459,8 +601,7 @@ export class Gateway {
       this.icmpAndDrop(skb, IcmpKind.NetUnreachable, 0, Fate.NoRoute);
       return;
     }
-    const route = fib.route(pi.family, r);
-    switch (route.type) {
+    switch (fib.routeType(pi.family, r)) {
       case RouteType.Unicast:
         break;
       case RouteType.Blackhole:
@@ -479,12 +620,7 @@ export class Gateway {
       return;
     }
     skb.outIf = oif;
-    const nh = skb.nextHop;
-    const src = route.gateway !== null ? route.gateway : pi.dst;
-    nh[0] = src[0];
-    nh[1] = src[1];
-    nh[2] = src[2];
-    nh[3] = src[3];
+    fib.nextHop(pi.family, r, pi.dst, skb.nextHop);
     if (this.tracer !== null) this.tracer.route(skb, "forward");
     // ip_forward: only frames addressed to us at the link layer are forwarded
     if (skb.pktType !== PacketType.Host) {
@@ -495,7 +631,8 @@ export class Gateway {
       this.icmpAndDrop(skb, IcmpKind.TimeExceeded, 0, Fate.TtlExpired);
       return;
     }
-    const mtu = route.mtu > 0 ? route.mtu : this.mtus[oif];
+    const rmtu = fib.routeMtu(pi.family, r);
+    const mtu = rmtu > 0 ? rmtu : this.mtus[oif];
     this.curMtu = mtu;
     const info = this.hasFragInfo ? this.fragInfo : null;
     if (
@@ -508,10 +645,13 @@ export class Gateway {
     }
     decrementTtl(skb);
     // FORWARD
-    const rules = this.rulesFor(skb);
-    if (!this.pass(rules, Table.Mangle, Hook.Forward, skb)) return;
-    if (!this.pass(rules, Table.Filter, Hook.Forward, skb)) return;
-    if (!this.pass(rules, Table.Security, Hook.Forward, skb)) return;
+    const act = this.activeTables[(v4 ? 0 : 5) + Hook.Forward];
+    if (act !== 0) {
+      const rules = v4 ? this.rules4 : this.rules6;
+      if (!this.pass(rules, act, Table.Mangle, Hook.Forward, skb)) return;
+      if (!this.pass(rules, act, Table.Filter, Hook.Forward, skb)) return;
+      if (!this.pass(rules, act, Table.Security, Hook.Forward, skb)) return;
+    }
     // ip_forward_finish -> ip_forward_options
     if (v4 && pi.ipHeaderLen > 20 && this.routes.route4(pi.dst[0], this.scratchRoute)) {
       ipv4ForwardOptions(pi, this.rxOpts, this.scratchRoute.src[0]);
@@ -520,8 +660,9 @@ export class Gateway {
   }
 
   private postrouting(skb: Skb, fate: number): void {
-    const rules = this.rulesFor(skb);
-    if (!this.pass(rules, Table.Mangle, Hook.Postrouting, skb)) return;
+    const v4 = skb.pi.family === 4;
+    const act = this.activeTables[(v4 ? 0 : 5) + Hook.Postrouting];
+    if (!this.pass(v4 ? this.rules4 : this.rules6, act, Table.Mangle, Hook.Postrouting, skb)) return;
     if (!this.passNat(skb, Hook.Postrouting)) return;
     if (skb.ct >= 0 && this.ct.confirm(skb) !== Verdict.Accept) {
       this.drop(skb, Fate.ConntrackDrop);
@@ -538,7 +679,10 @@ export class Gateway {
     const mtu = this.curMtu > 0 ? this.curMtu : this.mtus[oif];
     const info = this.hasFragInfo ? this.fragInfo : null;
     if (info === null && pi.len <= mtu) {
-      this.fragSink(pi.buf, pi.off, pi.len);
+      this.sink.transmit(oif, pi.buf, pi.off, pi.len, skb.now);
+      const st = this.stats;
+      st.txPackets[oif]++;
+      st.txBytes[oif] += pi.len;
       this.fate(skb, fate);
       return;
     }
@@ -573,10 +717,12 @@ export class Gateway {
 
   private localIn(skb: Skb): void {
     if (this.tracer !== null) this.tracer.route(skb, "local");
-    const rules = this.rulesFor(skb);
-    if (!this.pass(rules, Table.Mangle, Hook.Input, skb)) return;
-    if (!this.pass(rules, Table.Filter, Hook.Input, skb)) return;
-    if (!this.pass(rules, Table.Security, Hook.Input, skb)) return;
+    const v4 = skb.pi.family === 4;
+    const rules = v4 ? this.rules4 : this.rules6;
+    const act = this.activeTables[(v4 ? 0 : 5) + Hook.Input];
+    if (!this.pass(rules, act, Table.Mangle, Hook.Input, skb)) return;
+    if (!this.pass(rules, act, Table.Filter, Hook.Input, skb)) return;
+    if (!this.pass(rules, act, Table.Security, Hook.Input, skb)) return;
     if (!this.passNat(skb, Hook.Input)) return;
     if (skb.ct >= 0 && this.ct.confirm(skb) !== Verdict.Accept) {
       this.drop(skb, Fate.ConntrackDrop);
@@ -662,7 +808,8 @@ export class Gateway {
 
   /** ip_local_out: route, OUTPUT, POSTROUTING. */
   private localOut(p: Pending): void {
-    const skb = this.skb;
+    const skb = this.txSkb;
+    this.skb = skb;
     skb.reset(p.now, -1);
     skb.pktType = PacketType.Outgoing;
     this.hasFragInfo = false;
@@ -677,14 +824,16 @@ export class Gateway {
       skb.ct = p.ct;
       skb.ctInfo = p.ctInfo;
     }
-    const rules = this.rulesFor(skb);
+    const v4 = skb.pi.family === 4;
+    const rules = v4 ? this.rules4 : this.rules6;
+    const act = this.activeTables[(v4 ? 0 : 5) + Hook.Output];
     skb.hook = Hook.Output;
-    if (!this.pass(rules, Table.Raw, Hook.Output, skb)) return;
+    if (!this.pass(rules, act, Table.Raw, Hook.Output, skb)) return;
     if (skb.ct < 0 && this.conntrackIn(skb, Hook.Output) !== Verdict.Accept) return;
-    if (!this.pass(rules, Table.Mangle, Hook.Output, skb)) return;
+    if (!this.pass(rules, act, Table.Mangle, Hook.Output, skb)) return;
     if (!this.passNat(skb, Hook.Output)) return;
-    if (!this.pass(rules, Table.Filter, Hook.Output, skb)) return;
-    if (!this.pass(rules, Table.Security, Hook.Output, skb)) return;
+    if (!this.pass(rules, act, Table.Filter, Hook.Output, skb)) return;
+    if (!this.pass(rules, act, Table.Security, Hook.Output, skb)) return;
     // a DNAT at OUTPUT may have changed the destination: route again (ip_route_me_harder)
     if (!this.routeOutput(skb)) return;
     this.postrouting(skb, Fate.LocalSent);
@@ -695,15 +844,14 @@ export class Gateway {
     const pi = skb.pi;
     const fib = this.fib;
     const r = pi.family === 4 ? fib.lookup4(pi.dst[0]) : fib.lookup6(pi.dst);
-    if (r < 0 || fib.route(pi.family, r).type !== RouteType.Unicast || fib.oif(pi.family, r) < 0) {
+    if (r < 0 || fib.routeType(pi.family, r) !== RouteType.Unicast || fib.oif(pi.family, r) < 0) {
       this.drop(skb, Fate.NoRoute);
       return false;
     }
-    const route = fib.route(pi.family, r);
     skb.outIf = fib.oif(pi.family, r);
-    this.curMtu = route.mtu > 0 ? route.mtu : this.mtus[skb.outIf];
-    if (route.gateway !== null) skb.nextHop.set(route.gateway);
-    else skb.nextHop.set(pi.dst);
+    const rmtu = fib.routeMtu(pi.family, r);
+    this.curMtu = rmtu > 0 ? rmtu : this.mtus[skb.outIf];
+    fib.nextHop(pi.family, r, pi.dst, skb.nextHop);
     return true;
   }
 }

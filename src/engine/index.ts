@@ -9,7 +9,7 @@ export { buildGateway, GatewayInstance, rulesetNeedsConntrack, SeededRandom } fr
 // the pipeline
 export { DstClass, Fib } from "./fib.js";
 export type { GatewayOptions as PipelineOptions, GatewayTracer, StackPort } from "./gateway.js";
-export { Gateway, IcmpKind } from "./gateway.js";
+export { BATCH_GROUP, Gateway, IcmpKind, PacketBatch } from "./gateway.js";
 export type { NetAddr, NetIface, NetRoute } from "./netconf.js";
 export { parseIpAddrJson, parseIpRouteJson, RouteType } from "./netconf.js";
 export type { ConntrackPort, GatewaySink, NatPort, RulesPort } from "./ports.js";

@@ -7,6 +7,7 @@
  */
 import type { CtView } from "../core/env.js";
 import type { Skb } from "../core/skb.js";
+import type { PacketInfo } from "../wire/packet-info.js";
 
 /** Connection tracking as the hooks use it (Linux nf_conntrack_in / nf_conntrack_confirm). */
 export interface ConntrackPort extends CtView {
@@ -18,6 +19,11 @@ export interface ConntrackPort extends CtView {
   release(skb: Skb): void;
   /** REJECT tcp-reset: move a confirmed TCP connection to CLOSE (Linux nf_ct_set_closing) */
   setClosing(ct: number, now: number): void;
+  /**
+   * optional: start the memory loads `in` will make for the first `count` parsed packets, changing
+   * nothing (Gateway.receiveBatch calls it before running them)
+   */
+  prefetchBatch?(pis: readonly PacketInfo[], count: number): number;
 }
 
 /** The rules: one call per (table, hook). */

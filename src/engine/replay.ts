@@ -51,7 +51,9 @@ export class Replayer {
   /** time (seconds) of the last record read, NaN before the first */
   lastTime = Number.NaN;
   /** optional observers around each packet handed to the gateway (tracing, pcapng output) */
-  beforeFeed: ((ifindex: number, buf: Uint8Array, off: number, len: number) => void) | null = null;
+  beforeFeed:
+    | ((ifindex: number, buf: Uint8Array, off: number, len: number, pktType: number, srcMacOff: number) => void)
+    | null = null;
   afterFeed: (() => void) | null = null;
   /** IP packets handed to the gateway, per input */
   readonly perInput: Float64Array;
@@ -139,7 +141,7 @@ export class Replayer {
     this.nowSec = rec.tsSec;
     this.nowNsec = rec.tsNsec;
     const pt = li.pktType === LinkPktType.Unknown || li.pktType === LinkPktType.Outgoing ? 0 : li.pktType;
-    if (this.beforeFeed !== null) this.beforeFeed(inp.ifindex, rec.buf, li.l3Off, li.l3Len);
+    if (this.beforeFeed !== null) this.beforeFeed(inp.ifindex, rec.buf, li.l3Off, li.l3Len, pt, li.srcMacOff);
     this.gw.receive(inp.ifindex, rec.buf, li.l3Off, li.l3Len, rec.time, pt, rec.buf, li.srcMacOff);
     if (this.afterFeed !== null) this.afterFeed();
   }

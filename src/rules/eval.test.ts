@@ -6,11 +6,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { Hook, Verdict } from "../core/netfilter.js";
+import { Hook, IPS, Verdict } from "../core/netfilter.js";
+import { Tuple } from "../core/tuple.js";
 import type { PacketSpec } from "../wire/build.js";
 import { loadRuleset, type Ruleset, type RuleTracer, TableId } from "./index.js";
 import type { CompiledTable } from "./table.js";
 import { makeEnv, makeSkb, type SkbOpts } from "./testdata/fakes.js";
+
+const IPS_SRC_NAT_CONFIRMED = IPS.SRC_NAT | IPS.CONFIRMED;
 
 const FILTER_HEAD = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n";
 
@@ -298,4 +301,47 @@ test("the index is built for kube-proxy-like runs and skips non-candidates", () 
   assert.equal(evaluated, 2); // INPUT rule 1 and the one candidate
   const slot = t.ruleSlot(t.chainIndex("KUBE-SERVICES"), 151);
   assert.equal(t.pcnt(slot), 1);
+});
+
+test("inline --ctstate tests (plain state lists) agree with the conntrack match for every ctinfo", () => {
+  const names = ["INVALID", "ESTABLISHED", "RELATED", "NEW", "UNTRACKED"];
+  const ctinfos = [0, 1, 2, 3, 4, 7, 255];
+  const spec = TCP80;
+  for (let set = 1; set < 1 << names.length; set++) {
+    const list = names.filter((_, i) => (set & (1 << i)) !== 0).join(",");
+    for (const neg of ["", "! "]) {
+      for (const form of [`-m conntrack ${neg}--ctstate ${list}`, `-m state ${neg}--state ${list}`]) {
+        // rule 1's state test runs inline; rule 2's as an object (a mark match comes first)
+        const rs = filter(
+          `-A FORWARD -p tcp ${form} -j ACCEPT\n-A FORWARD -m mark --mark 0 ${form} -j REJECT`,
+          FILTER_HEAD.replace(":FORWARD ACCEPT", ":FORWARD DROP"),
+        );
+        const t = rs.tables[TableId.Filter]!;
+        const slot = t.chains[t.chainIndex("FORWARD")]!.start;
+        const obj = t.matches[slot]![0]!;
+        assert.equal(t.evalMatches[slot]!.length, 0, "rule 1's state test runs inline");
+        assert.equal(t.evalMatches[slot + 1]!.length, 2, "rule 2's matches run as objects");
+        for (const ci of ctinfos) {
+          for (const withCt of [false, true]) {
+            const { env, ct } = makeEnv();
+            const conn = withCt
+              ? ct.add({
+                  status: IPS_SRC_NAT_CONFIRMED,
+                  mark: 0,
+                  l4proto: 6,
+                  orig: new Tuple(),
+                  reply: new Tuple(),
+                  expires: 100,
+                  tcpState: 3,
+                })
+              : -1;
+            const skb = makeSkb(spec, { hook: Hook.Forward, ct: conn, ctInfo: ci });
+            const want = obj.match(skb, env);
+            const got = rs.run(TableId.Filter, Hook.Forward, skb, env);
+            assert.equal(got === Verdict.Accept, want, `${form} ct=${conn} ctinfo=${ci}`);
+          }
+        }
+      }
+    }
+  }
 });

@@ -20,7 +20,7 @@
  * Hot path (`run`): no allocation, no exceptions, no string keys.
  */
 import type { IfaceView } from "../core/env.js";
-import { Verdict } from "../core/netfilter.js";
+import { CtInfo, CtState, Verdict } from "../core/netfilter.js";
 import type { Skb } from "../core/skb.js";
 import { RulesetError } from "./errors.js";
 import {
@@ -38,6 +38,7 @@ import { BUILTIN_HOOKS } from "./tables.js";
 
 const HOOK_NAMES = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
 
+import { ConntrackMatch } from "./matches/conntrack.js";
 import { StatisticMatch } from "./matches/statistic.js";
 import { TcpMatch, UdpMatch } from "./matches/tcp.js";
 import type { Match, RuleEnv, Target } from "./types.js";
@@ -106,6 +107,12 @@ const P_TCP = 32;
 const P_RANDOM = 64;
 const P_RANDOM_INV = 128;
 const M_RANDOM = 11;
+/**
+ * an inline `-m conntrack --ctstate` / `-m state --state` test (only ctinfo-derived bits) follows the
+ * port test, before the random one; the state mask sits in bits 16-26 of meta word 8
+ */
+const P_CTSTATE = 256;
+const P_CTSTATE_INV = 512;
 // inline filter flags (meta word 3)
 const F_SRC = 1;
 const F_DST = 2;
@@ -264,7 +271,7 @@ export class CompiledTable {
           }
         }
         const pf = meta[m3 + M_PORTS]!;
-        let ok = pf === 0 || portsMatch(pf, meta, m3, pi, env);
+        let ok = pf === 0 || portsMatch(pf, meta, m3, skb, env);
         const m1 = first[i]!;
         if (ok && m1 !== null) {
           if (!m1.match(skb, env)) ok = false;
@@ -747,6 +754,7 @@ function layout(t: CompiledTable, withIndex: boolean): void {
       t.setCounters(x, d.pcnt, d.bcnt);
     }
     inlinePorts(t, x, o);
+    inlineCtState(t, x, o);
     inlineRandom(t, x, o);
     const f = t.ipf[x]!;
     if (f.trivial) continue;
@@ -796,6 +804,24 @@ function inlinePorts(t: CompiledTable, x: number, o: number): void {
   t.firstMatch[x] = rest.length === 0 ? null : rest[0]!;
 }
 
+/**
+ * inlineCtState: a first live conntrack / state match that tests only ctinfo-derived --ctstate bits
+ * runs from meta word 8 (after the inline port test, before an inline random test: the rule's order).
+ */
+function inlineCtState(t: CompiledTable, x: number, o: number): void {
+  const ms = t.evalMatches[x]!;
+  if (ms.length === 0) return;
+  const m = ms[0]!;
+  if (!(m instanceof ConntrackMatch)) return;
+  const st = m.plainStateTest();
+  if (st < 0) return;
+  t.meta[o + M_PORTS] =
+    t.meta[o + M_PORTS]! | P_CTSTATE | ((st & (1 << 15)) !== 0 ? P_CTSTATE_INV : 0) | ((st & 0x7ff) << 16);
+  const rest = ms.slice(1);
+  t.evalMatches[x] = rest.length === 0 ? NO_MATCHES : rest;
+  t.firstMatch[x] = rest.length === 0 ? null : rest[0]!;
+}
+
 /** inlineRandom: a first live `statistic --mode random` match runs from meta word 11 (kube-proxy's endpoint choice). */
 function inlineRandom(t: CompiledTable, x: number, o: number): void {
   const ms = t.evalMatches[x]!;
@@ -814,14 +840,14 @@ function inlineRandom(t: CompiledTable, x: number, o: number): void {
  * transport header and no fragment offset, and never drop; the bare x_tables match hotdrops a packet
  * whose header is missing and the TCP fragment at offset 8. Hot path.
  */
-function portsMatch(
-  pf: number,
-  meta: Int32Array,
-  o: number,
-  pi: import("../wire/packet-info.js").PacketInfo,
-  env: RuleEnv,
-): boolean {
-  if ((pf & (P_SPT | P_DPT | P_XT)) !== 0 && !portsTest(pf, meta, o, pi, env)) return false;
+function portsMatch(pf: number, meta: Int32Array, o: number, skb: Skb, env: RuleEnv): boolean {
+  if ((pf & (P_SPT | P_DPT | P_XT)) !== 0 && !portsTest(pf, meta, o, skb.pi, env)) return false;
+  if ((pf & P_CTSTATE) !== 0) {
+    // xt_conntrack's state bit: UNTRACKED, INVALID without an entry, else from ctinfo
+    const ci = skb.ctInfo;
+    const bit = ci === CtInfo.Untracked ? CtState.UNTRACKED : skb.ct >= 0 ? 1 << ((ci % 3) + 1) : CtState.INVALID;
+    if ((((pf >>> 16) & bit) !== 0) === ((pf & P_CTSTATE_INV) !== 0)) return false;
+  }
   if ((pf & P_RANDOM) !== 0) {
     // Linux statistic_mt: (random & 0x7fffffff) < probability, inverted by `!`
     const hit = (env.target.randomU32() & 0x7fffffff) >>> 0 < meta[o + M_RANDOM]! >>> 0;

@@ -208,6 +208,16 @@ export class ConntrackMatch extends Match {
     if (this.flags === 0) p.fail(`${this.name}: at least one option is required`);
   }
 
+  /**
+   * plainStateTest: for a match that only tests `[!] --ctstate` bits derived from ctinfo (no SNAT /
+   * DNAT, no other option), the state mask, with bit 15 set when negated; -1 otherwise. The compiled
+   * table runs such a match inline (table.ts) with the same result as match().
+   */
+  plainStateTest(): number {
+    if (this.flags !== F_STATE || (this.stateMask & (CtState.SNAT | CtState.DNAT)) !== 0) return -1;
+    return this.stateMask | ((this.inv & F_STATE) !== 0 ? 1 << 15 : 0);
+  }
+
   match(skb: Skb, env: RuleEnv): boolean {
     const ctx = skb.ct;
     const flags = this.flags;
@@ -219,7 +229,8 @@ export class ConntrackMatch extends Match {
     } else statebit = skb.ctInfo === CtInfo.Untracked ? CtState.UNTRACKED : CtState.INVALID;
     const ct = env.ct;
     if (flags & F_STATE) {
-      if (ctx >= 0) {
+      // the SNAT / DNAT bits come from the entry's status: read it only when the mask tests them
+      if (ctx >= 0 && (this.stateMask & (CtState.SNAT | CtState.DNAT)) !== 0) {
         const st = ct.status(ctx);
         if (st & IPS.SRC_NAT) statebit |= CtState.SNAT;
         if (st & IPS.DST_NAT) statebit |= CtState.DNAT;
