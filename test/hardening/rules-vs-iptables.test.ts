@@ -62,3 +62,19 @@ test("CONNMARK: --mask, --ctmask and --nfmask with a set operation apply in orde
     assert.deepEqual(saved(MANGLE(`-A PREROUTING -j CONNMARK ${opts}`)), [`-A PREROUTING -j CONNMARK ${out}`], opts);
   }
 });
+
+test("recent: every option at most once, as iptables-restore 1.8.9 refuses a second one", () => {
+  // iptables: 'recent: option "--mask" can only be used once.' (the same for --rsource, --set, ...)
+  for (const [rule, opt] of [
+    ["-A INPUT -m recent --set --mask 255.255.255.0 --rsource --mask 255.255.0.0", "mask"],
+    ["-A INPUT -m recent --set --rsource --rsource", "rsource"],
+    ["-A INPUT -m recent --set --set", "set"],
+    ["-A INPUT -m recent --rcheck --seconds 5 --seconds 6", "seconds"],
+  ] as const) {
+    assert.throws(
+      () => loadRuleset(FILTER(rule), { file: "f", family: 4 }),
+      new RegExp(`^RulesetError: f:5:\\d+: recent: option "--${opt}" can only be used once\\.$`),
+      rule,
+    );
+  }
+});

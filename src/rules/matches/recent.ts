@@ -216,6 +216,8 @@ export class RecentMatch extends Match {
   private table: RecentTable | null = null;
   private readonly key: Int32Array = new Int32Array(4);
   private cmdName = "";
+  /** options given so far: each may be given once (libxt_recent declares none repeatable) */
+  private readonly seen = new Set<string>();
 
   constructor(family: number) {
     super(family);
@@ -224,6 +226,8 @@ export class RecentMatch extends Match {
   }
 
   parse(o: string, arg: string, inv: boolean, p: ParseCtx): void {
+    if (this.seen.has(o)) p.fail(`recent: option "--${o}" can only be used once.`);
+    this.seen.add(o);
     switch (o) {
       case "set":
       case "rcheck":
