@@ -12,8 +12,9 @@
  * - loading either succeeds or throws an InputError subclass whose message is one line,
  *   `FILE:LINE:COLUMN: reason`, with LINE inside the text and COLUMN inside that line (or just past it);
  * - a ruleset that loads saves (`iptables-save -c` and without counters) and lists without throwing, and
- *   its save output loads again, to the same save output (unless an interface name was given in quotes:
- *   iptables-save prints it unquoted, and iptables-restore 1.8.9 cannot read its own output then either);
+ *   its save output loads again, to the same save output (unless an argument other than a comment or log
+ *   prefix was written with quotes or backslashes: iptables-save prints it raw, and iptables-restore
+ *   1.8.9 cannot read its own output then either), with no NaN or undefined in it;
  * - a gateway built with it takes the good flow and a fixed set of hostile packets without an exception,
  *   each packet counted.
  */
@@ -355,15 +356,18 @@ export function checkRuleset(text: string, family: 4 | 6): string | null {
   let saved: string;
   try {
     saved = rs.save({ counters: true });
+    if (/\bNaN\b|\bundefined\b/.test(saved)) return `the save output has NaN or undefined in it:\n${saved}`;
     rs.save();
     for (const t of TABLE_NAMES) rs.list(t, { lineNumbers: true });
   } catch (e) {
     return `a loaded ruleset does not save or list: ${describeError(e)}`;
   }
-  // iptables-save prints interface names unquoted: one written with quotes or backslashes (spaces kept, an
-  // unterminated quote taking the rest of the line, as iptables-restore reads it too) does not survive the
-  // round trip, in iptables either
-  if (/(?:^|\s)(?:-[io]|--(?:in|out)-interface)\s+(?:!\s+)?[^\s"\\]*["\\]/m.test(text)) return null;
+  // iptables-save quotes only comments and log prefixes; any other argument written with quotes or
+  // backslashes (an interface or table name with a space, an unterminated quote taking the rest of the
+  // line, as iptables-restore reads it too) is printed raw and does not survive the round trip, in
+  // iptables either
+  const unquotedOnSave = text.replace(/--(?:comment|log-prefix|nflog-prefix)\s+"(?:[^"\\]|\\.)*"/g, "");
+  if (/["\\]/.test(unquotedOnSave)) return null;
   try {
     const again = loadRuleset(saved, { file: "saved.rules", family });
     const resaved = again.save({ counters: true });
