@@ -23,6 +23,7 @@ import type { Tuple } from "../core/tuple.js";
 import { verifyL4Checksum } from "../wire/checksum.js";
 import { type PacketInfo, WireStatus } from "../wire/packet-info.js";
 import { type CtConfig, defaultCtConfig, HZ, TcpCtState, toTicks } from "./config.js";
+import { hashV4 } from "./hash.js";
 import { ICMP_CONTINUE, icmpError, icmpPacket, icmpv6Packet, invertible, invertPorts } from "./icmp.js";
 import { CtReason } from "./reasons.js";
 import { sctpCanEarlyDrop, sctpPacket } from "./sctp.js";
@@ -65,6 +66,16 @@ export function zoneOfSkb(skb: Skb): number {
   const z = skb.ctZone;
   const id = (z & CtZone.FromMark) !== 0 ? skb.mark & CtZone.IdMask : z & CtZone.IdMask;
   return id === 0 ? 0 : id | (z & CtZone.DirBoth);
+}
+
+/** CtPrefetch: what Conntrack.prefetchIndex leaves for prefetchEntries (one per group of packets in flight). */
+export class CtPrefetch {
+  /** per packet: the index word where its lookup starts, or -1 */
+  readonly at = new Int32Array(64);
+  /** per packet: fingerprint (bits 0-7) and family (bit 8 set for IPv6) */
+  readonly tags = new Int32Array(64);
+  /** packets in the group */
+  count = 0;
 }
 
 /** CtEvent: event types (conntrack -E [NEW] / [UPDATE] / [DESTROY]) */
@@ -149,8 +160,7 @@ export class Conntrack implements CtView {
   private curDir = 0;
   private curBytes = 0;
   /** prefetchBatch scratch */
-  private readonly pfHeads = new Int32Array(64);
-  private readonly pfFamily = new Int32Array(64);
+  private readonly pf = new CtPrefetch();
   /** earlyDrop scratch: the nodes of one hash chain */
   private readonly edNodes = new Int32Array(256);
 
@@ -476,41 +486,109 @@ export class Conntrack implements CtView {
   }
 
   /**
-   * prefetchBatch: prefetch for `count` packets at once, in two tight passes (hash and bucket heads
-   * for all, then the first records for all) so that the CPU can keep many cache misses in flight.
-   * Returns a value only to keep the loads alive.
+   * prefetchBatch: prefetch for `count` packets (at most 64) at once: the index buckets and then the
+   * records their lookups will read, so that the CPU keeps many cache misses in flight instead of
+   * stalling once or twice per packet (prefetchIndex then prefetchEntries). Returns a value only to keep
+   * the loads alive.
    *
    * hot path: must not allocate.
    */
   prefetchBatch(pis: readonly PacketInfo[], count: number): number {
-    const heads = this.pfHeads;
-    const fps = this.pfFamily;
-    const n = Math.min(count, heads.length);
-    let acc = 0;
+    return this.prefetchIndex(pis, count, this.pf) ^ this.prefetchEntries(this.pf);
+  }
+
+  /**
+   * prefetchIndex: the first half of prefetchBatch for `count` packets (at most 64): hash their tuples
+   * and load the index buckets their lookups start in; `pf` remembers where, for prefetchEntries. A
+   * caller that can work ahead calls prefetchIndex for one group of packets and prefetchEntries for the
+   * group before it, whose buckets have arrived by then, so that neither waits for memory (software
+   * pipelining); prefetchBatch does both for one group, waiting once in between.
+   *
+   * The passes are kept lean on purpose: the CPU overlaps the misses of as many loads as its instruction
+   * window holds, so the hashing is done in a pass of its own and the loads follow one after the other.
+   *
+   * hot path: must not allocate.
+   */
+  prefetchIndex(pis: readonly PacketInfo[], count: number, pf: CtPrefetch): number {
+    const at = pf.at;
+    const tags = pf.tags;
+    const n = Math.min(count, at.length);
+    pf.count = n;
+    // 1: hash every packet's tuple: the index word where its lookup starts, its fingerprint and family
+    const v4 = this.v4;
+    const seeds = v4.seeds;
+    const k0 = seeds[0];
+    const k1 = seeds[1];
+    const k2 = seeds[2];
+    const scale4 = v4.bucketScale;
     for (let k = 0; k < n; k++) {
       const pi = pis[k];
-      heads[k] = -1;
+      at[k] = -1;
       if (pi.status !== WireStatus.Ok || pi.fragOff !== 0 || pi.l4Len < 8) continue;
       const b = pi.buf;
       const o = pi.l4Off;
       const proto = pi.proto;
       let ports = 0;
-      if (proto === IPPROTO.TCP || proto === IPPROTO.UDP) {
+      if (proto === IPPROTO.TCP || proto === IPPROTO.UDP || proto === IPPROTO.UDPLITE || proto === IPPROTO.SCTP) {
         ports = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+      } else if (proto === IPPROTO.ICMP || proto === IPPROTO.ICMPV6) {
+        ports = (((b[o + 4] << 8) | b[o + 5]) << 16) | (b[o] << 8) | b[o + 1];
       }
-      const store = pi.family === 4 ? this.v4 : this.v6;
-      const h = store.tupleHash(pi.src, 0, pi.dst, 0, ports, proto);
-      const bi = store.homeWord(h);
-      // the family rides in bit 8 of the fingerprint word
-      fps[k] = (h & 0xff) | (pi.family === 4 ? 0 : 0x100);
-      heads[k] = bi;
-      acc ^= store.idx[bi + 1];
+      if (pi.family === 4) {
+        const h = hashV4(k0, k1, k2, pi.src[0], pi.dst[0], ports, proto);
+        const fp = h & 0xff;
+        at[k] = (((h >>> 8) * scale4) | 0) * 16 + 1 + (fp % 15);
+        tags[k] = fp;
+      } else {
+        const h = this.v6.tupleHash(pi.src, 0, pi.dst, 0, ports, proto);
+        const fp = h & 0xff;
+        at[k] = this.v6.homeWord(h) + 1 + (fp % 15);
+        tags[k] = fp | 0x100;
+      }
     }
+    // 2: the bucket lines
+    const idx4 = v4.idx;
+    const idx6 = this.v6.idx;
+    let acc = 0;
     for (let k = 0; k < n; k++) {
-      const bi = heads[k];
-      if (bi < 0) continue;
-      const f = fps[k];
-      acc ^= ((f & 0x100) === 0 ? this.v4 : this.v6).touchRecord(bi, f & 0xff);
+      const j = at[k];
+      if (j >= 0) acc ^= tags[k] < 0x100 ? idx4[j] : idx6[j];
+    }
+    return acc;
+  }
+
+  /**
+   * prefetchEntries: the second half of prefetchBatch: load the records (both cache lines) of the entries
+   * found in the buckets prefetchIndex loaded into `pf`: the entry at each lookup's start position, or
+   * the next one, whichever has the tuple's fingerprint (where a lookup usually finds it).
+   *
+   * hot path: must not allocate.
+   */
+  prefetchEntries(pf: CtPrefetch): number {
+    const at = pf.at;
+    const tags = pf.tags;
+    const n = pf.count;
+    const v4 = this.v4;
+    const idx4 = v4.idx;
+    const idx6 = this.v6.idx;
+    let acc = 0;
+    const rec4 = v4.rec;
+    const rec6 = this.v6.rec;
+    const s4 = v4.stride;
+    const s6 = this.v6.stride;
+    for (let k = 0; k < n; k++) {
+      const j = at[k];
+      if (j < 0) continue;
+      const tag = tags[k];
+      const four = tag < 0x100;
+      const idx = four ? idx4 : idx6;
+      // the start position or the next (the last position of a bucket is followed by its first)
+      let e = idx[j];
+      if (e >>> 24 !== (tag & 0xff)) e = idx[(j & 15) === 15 ? j - 14 : j + 1];
+      if (e === -1 || e >>> 24 !== (tag & 0xff)) continue;
+      const slot = (e & NIL) >>> 1;
+      if (four) acc ^= rec4[slot * s4] ^ rec4[slot * s4 + s4 - 1];
+      else acc ^= rec6[slot * s6] ^ rec6[slot * s6 + s6 - 1];
     }
     return acc;
   }

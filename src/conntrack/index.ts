@@ -24,9 +24,12 @@
  * - An entry a packet refers to stays readable until the packet is done even if it was deleted
  *   meanwhile (a TCP RST before any reply deletes its entry at once, but the RST still carries it).
  * - Batching (optional): an engine that handles packets in batches can call
- *   `ct.prefetchBatch(pis, n)` (or `ct.prefetch(pi)` per packet) for the whole batch before running
- *   the packets through the hooks; the batch's cache misses then overlap (about 30% faster per
- *   packet at 1M connections). It changes nothing in the table.
+ *   `ct.prefetchBatch(pis, n)` (or `ct.prefetch(pi)` per packet) for a group of parsed packets (up to
+ *   64) before running them through the hooks; the group's cache misses (index bucket, then the
+ *   record's two lines) then overlap instead of stalling each packet. Better still, software
+ *   pipelining: `ct.prefetchIndex(pis, n, pf)` for the next group (one CtPrefetch per group in
+ *   flight) and `ct.prefetchEntries(pf)` for the group about to run, whose buckets have arrived by
+ *   then. None of these changes anything in the table.
  * - `reason` after `in`: a CtReason; `ctReasonIsInvalid(reason)` tells an INVALID classification
  *   from informational codes (TcpIgnored and the other TCP "ignore" cases, accepted as Linux does).
  *
@@ -51,7 +54,10 @@
  * - Fast access for per-packet rewriting: `storeOf(ct)` gives the family's CtStore; the tuple of
  *   direction d starts at `ctSlot(ct) * store.stride + d * store.node` in `store.rec`: src words
  *   [0, aw), dst words [aw, 2aw), ports word `(srcPort << 16) | dstPort` at 2aw (ICMP: id << 16 |
- *   type << 8 | code). Read-only outside setTuple. `store.rec` may be replaced on growth: re-read it.
+ *   type << 8 | code); the AUX word at `ctSlot(ct) * store.stride + 2 * store.node` holds the protocol
+ *   in its top byte and 24 bits for NAT below (zeroed for a new entry; NAT keeps the MASQUERADE
+ *   interface there). Read-only outside setTuple and NAT's AUX bits. `store.rec` may be replaced on
+ *   growth: re-read it.
  *
  * ## Rules support
  *
@@ -70,7 +76,7 @@
 
 export { CtConfig, ctConfigFromSysctl, defaultCtConfig, HZ, SctpCtState, TcpCtState, toTicks } from "./config.js";
 export type { CapacityHook, ConntrackOptions, DestroyHook, EventSink } from "./conntrack.js";
-export { Conntrack, CT_V6, CtEvent, CtStats, ctFamily, ctSlot, zoneOfSkb } from "./conntrack.js";
+export { Conntrack, CT_V6, CtEvent, CtPrefetch, CtStats, ctFamily, ctSlot, zoneOfSkb } from "./conntrack.js";
 export { formatEntry, formatEvent, formatStats, formatTuple, listEntries, protoName } from "./format.js";
 export { invertible, invertPorts } from "./icmp.js";
 export { CtReason, ctReasonIsInvalid, ctReasonName } from "./reasons.js";
