@@ -154,36 +154,18 @@ export function l4ManipPkt(
   manip: number,
 ): boolean {
   switch (target.proto) {
-    case IPPROTO.TCP: {
-      // Only 8 bytes are guaranteed (the part an ICMP error must quote); the checksum is updated only
-      // when the whole 20-byte header is inside the packet.
-      const full = end >= hdrOff + 20;
-      if (end < hdrOff + 8) return false;
-      const po = manip === Manip.Src ? hdrOff : hdrOff + 2;
-      const np = manip === Manip.Src ? target.srcPort : target.dstPort;
-      const op = readU16(buf, po);
-      writeU16(buf, po, np);
-      if (!full) return true;
-      const d = addrDelta(buf, ipOff, family, target, manip) + delta16(op, np);
-      writeU16(buf, hdrOff + 16, csumApplyDelta(readU16(buf, hdrOff + 16), d));
-      return true;
-    }
+    case IPPROTO.TCP:
     case IPPROTO.UDP:
-    case IPPROTO.UDPLITE: {
-      if (end < hdrOff + 8) return false;
-      const po = manip === Manip.Src ? hdrOff : hdrOff + 2;
-      const np = manip === Manip.Src ? target.srcPort : target.dstPort;
-      const op = readU16(buf, po);
-      const check = readU16(buf, hdrOff + 6);
-      // UDP: a zero checksum means "none" and stays zero (RFC 768); UDP-Lite always has one.
-      if (check !== 0 || target.proto === IPPROTO.UDPLITE) {
-        let c = csumApplyDelta(check, addrDelta(buf, ipOff, family, target, manip) + delta16(op, np));
-        if (c === 0) c = 0xffff; // Linux CSUM_MANGLED_0
-        writeU16(buf, hdrOff + 6, c);
-      }
-      writeU16(buf, po, np);
-      return true;
-    }
+    case IPPROTO.UDPLITE:
+      return portManip(
+        buf,
+        end,
+        hdrOff,
+        target.proto,
+        manip,
+        manip === Manip.Src ? target.srcPort : target.dstPort,
+        addrDelta(buf, ipOff, family, target, manip),
+      );
     case IPPROTO.SCTP: {
       const full = end >= hdrOff + 12;
       if (end < hdrOff + 8) return false;
@@ -231,7 +213,68 @@ export function l4ManipPkt(
   }
 }
 
+/**
+ * portManip: the TCP / UDP / UDP-Lite part of l4ManipPkt: the port `manip` changes becomes `np`, and
+ * the transport checksum takes that change plus `addrDelta` (the pseudo-header address change, see
+ * addrDelta). Returns false where Linux fails (fewer than 8 bytes of transport header).
+ */
+function portManip(
+  buf: Uint8Array,
+  end: number,
+  hdrOff: number,
+  proto: number,
+  manip: number,
+  np: number,
+  addrDelta: number,
+): boolean {
+  if (end < hdrOff + 8) return false;
+  const po = manip === Manip.Src ? hdrOff : hdrOff + 2;
+  const op = readU16(buf, po);
+  if (proto === IPPROTO.TCP) {
+    // Only 8 bytes are guaranteed (the part an ICMP error must quote); the checksum is updated only
+    // when the whole 20-byte header is inside the packet.
+    writeU16(buf, po, np);
+    if (end < hdrOff + 20) return true;
+    writeU16(buf, hdrOff + 16, csumApplyDelta(readU16(buf, hdrOff + 16), addrDelta + delta16(op, np)));
+    return true;
+  }
+  const check = readU16(buf, hdrOff + 6);
+  // UDP: a zero checksum means "none" and stays zero (RFC 768); UDP-Lite always has one.
+  if (check !== 0 || proto === IPPROTO.UDPLITE) {
+    let c = csumApplyDelta(check, addrDelta + delta16(op, np));
+    if (c === 0) c = 0xffff; // Linux CSUM_MANGLED_0
+    writeU16(buf, hdrOff + 6, c);
+  }
+  writeU16(buf, po, np);
+  return true;
+}
+
 // ---- IP handlers ------------------------------------------------------------------------------
+
+/**
+ * ipv4ManipPorts: ipv4ManipPkt for a TCP, UDP or UDP-Lite packet (`proto`, the connection's) whose
+ * target is given as the new address `na` and port `np` of the side `manip` changes: the same bytes,
+ * without a Tuple (NAT's per-packet fast path, reading the target straight from the connection's
+ * record).
+ */
+export function ipv4ManipPorts(
+  buf: Uint8Array,
+  end: number,
+  ipOff: number,
+  proto: number,
+  manip: number,
+  na: number,
+  np: number,
+): boolean {
+  if (end < ipOff + 20) return false;
+  const hdrOff = ipOff + (buf[ipOff] & 0x0f) * 4;
+  const ao = ipOff + (manip === Manip.Src ? 12 : 16);
+  const ad = deltaWord(readWord(buf, ao), na);
+  if (!portManip(buf, end, hdrOff, proto, manip, np, ad)) return false;
+  writeU16(buf, ipOff + 10, csumApplyDelta(readU16(buf, ipOff + 10), ad));
+  writeWord(buf, ao, na);
+  return true;
+}
 
 /**
  * ipv4ManipPkt: Linux nf_nat_ipv4_manip_pkt. Transport first (its pseudo-header update reads the old

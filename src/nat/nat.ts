@@ -53,7 +53,15 @@ import { type PacketInfo, WireStatus } from "../wire/packet-info.js";
 import { BySource } from "./bysource.js";
 import { readU16 } from "./csum.js";
 import { bswap32, jhash2x4, reciprocalScale } from "./jhash.js";
-import { IcmpXlat, icmpErrorCheck, icmpErrorManip, ipv6SkipExthdr, lastSkipNextHdr, manipPkt } from "./manip.js";
+import {
+  IcmpXlat,
+  icmpErrorCheck,
+  icmpErrorManip,
+  ipv4ManipPorts,
+  ipv6SkipExthdr,
+  lastSkipNextHdr,
+  manipPkt,
+} from "./manip.js";
 import { addrCompare, addrEqual, copyAddr, copyTuple, formatAddr, invertTuple, isIcmpProto } from "./tuple-ops.js";
 import { type NatConntrack, type NatRandom, type NatTableRunner, type NatTupleStore, sideIndex } from "./types.js";
 
@@ -656,7 +664,37 @@ export class Nat {
     const dir = ctinfo >= 3 ? Dir.Reply : Dir.Original;
     let statusbit = manip === Manip.Src ? IPS.SRC_NAT : IPS.DST_NAT;
     if (dir === Dir.Reply) statusbit ^= IPS.NAT_MASK;
-    if ((this.ct.status(ct) & statusbit) === 0) return Verdict.Accept;
+    const ops = this.ct;
+    if ((ops.status(ct) & statusbit) === 0) return Verdict.Accept;
+    if (pi.family === 4 && ops.storeOf !== undefined) {
+      // fast path (IPv4 TCP / UDP): the target is the inverse of the other direction's tuple, read
+      // straight from the record: manip Src takes its destination, manip Dst its source
+      const st: NatTupleStore = ops.storeOf(ct);
+      const r = st.rec;
+      const b = (ct & 0xffffff) * st.stride;
+      const proto = r[b + 2 * st.node] >>> 24;
+      if (st.aw === 1 && (proto === IPPROTO.TCP || proto === IPPROTO.UDP)) {
+        const o = b + (1 - dir) * st.node;
+        const src = manip === Manip.Src;
+        const ports = r[o + 2];
+        if (
+          !ipv4ManipPorts(
+            pi.buf,
+            pi.off + pi.len,
+            pi.off,
+            proto,
+            manip,
+            src ? r[o + 1] : r[o],
+            src ? ports & 0xffff : ports >>> 16,
+          )
+        ) {
+          this.stats.manipFailed++;
+          return Verdict.Drop;
+        }
+        syncPorts4(pi, src ? r[o + 1] : r[o], manip);
+        return Verdict.Accept;
+      }
+    }
     // aim at the inverse of the other direction's tuple
     this.loadTarget(ct, 1 - dir, this.tB);
     const end = pi.off + pi.len;
@@ -1052,6 +1090,18 @@ function syncAddr(pi: PacketInfo, target: Tuple, manip: number): void {
     to[2] = from[2];
     to[3] = from[3];
   }
+}
+
+/** syncPorts4: syncInfo after an IPv4 TCP / UDP rewrite whose new address is `addr`. */
+function syncPorts4(pi: PacketInfo, addr: number, manip: number): void {
+  if (manip === Manip.Src) pi.src[0] = addr;
+  else pi.dst[0] = addr;
+  if (pi.l4Status !== WireStatus.Ok || pi.isFragment) return;
+  const b = pi.buf;
+  const o = pi.l4Off;
+  if (o + 4 > b.length) return;
+  pi.srcPort = readU16(b, o);
+  pi.dstPort = readU16(b, o + 2);
 }
 
 /** syncInfo: after a rewrite, refresh the address and the port / id fields `manip` changed. */
