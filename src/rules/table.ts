@@ -87,6 +87,8 @@ export class ChainInfo {
 export const META_STRIDE = 16;
 // meta word offsets
 const M_W = 0;
+/** meta word 0: the rule has match objects to call (evalMatches is not empty) */
+const W_MATCHES = 1 << 8;
 const M_ARG = 1;
 const M_NEXT = 2;
 const M_IPF = 3;
@@ -186,10 +188,10 @@ export class CompiledTable {
   readonly runs: RunIndex[] = [];
   /**
    * everything the run loop reads of a slot, META_STRIDE (16) int32 words, one cache line: [0] kind |
-   * targetKind << 4, [1] arg (verdict or jump slot), [2] next slot, [3..7] the inline IPv4 header filter
-   * (flags F_* | IPT_INV_* << 8 | protocol << 16, source, source mask, destination, destination mask),
-   * [8..10] an inline tcp/udp port test (flags P_*, source range lo | hi << 16, destination range),
-   * [12..13] packet counter and [14..15] byte counter (unsigned 32-bit low and high words). Read the
+   * targetKind << 4 | W_MATCHES, [1] arg (verdict or jump slot), [2] next slot, [3..7] the inline IPv4
+   * header filter (flags F_* | IPT_INV_* << 8 | protocol << 16, source, source mask, destination,
+   * destination mask), [8..10] inline tests: port (flags P_* | ctstate mask << 16, source range lo |
+   * hi << 16, destination range), [11] the statistic threshold, [12..13] packet counter and [14..15] byte counter (unsigned 32-bit low and high words). Read the
    * counters with pcnt()/bcnt().
    */
   meta: Int32Array = new Int32Array(0);
@@ -272,8 +274,9 @@ export class CompiledTable {
         }
         const pf = meta[m3 + M_PORTS]!;
         let ok = pf === 0 || portsMatch(pf, meta, m3, skb, env);
-        const m1 = first[i]!;
-        if (ok && m1 !== null) {
+        if (ok && (w & W_MATCHES) !== 0) {
+          // the rule's match objects (their array is read only for rules that have some)
+          const m1 = first[i]!;
           if (!m1.match(skb, env)) ok = false;
           else {
             const ms = matches[i]!;
@@ -756,6 +759,7 @@ function layout(t: CompiledTable, withIndex: boolean): void {
     inlinePorts(t, x, o);
     inlineCtState(t, x, o);
     inlineRandom(t, x, o);
+    if (t.firstMatch[x] !== null) t.meta[o + M_W] = t.meta[o + M_W]! | W_MATCHES;
     const f = t.ipf[x]!;
     if (f.trivial) continue;
     if (f.family !== 4 || f.needIn || f.needOut) {
