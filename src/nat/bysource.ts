@@ -5,12 +5,14 @@
  * and emptied when the connection is freed).
  *
  * Storage: singly linked chains through one Int32Array per address family, indexed by the entry's
- * slot (ctSlot: the conntrack id without its family bit) and holding the next entry's conntrack id
- * (-1 ends a chain, -2 marks an entry that is not linked), and bucket heads hashed with a per-instance
- * seed. No per-entry key or back pointer is stored: removal finds the entry's bucket again from its
- * key (the owner's `keyOf`, read from the connection's original tuple, which is still readable when it
- * is freed) and walks that chain, which holds about one entry. New entries go to the head of their
- * chain, as Linux's hlist_add_head does, so a walk visits the newest binding first.
+ * slot (ctSlot: the conntrack id without its family bit), each word holding 7 bits of the entry's own
+ * key hash (a fingerprint: a walk skips entries whose fingerprint differs without reading their
+ * connection, which would be a cache miss) and the next entry's conntrack id + 1 (0 ends a chain; -1
+ * marks an entry that is not linked), and bucket heads hashed with a per-instance seed. No key or back
+ * pointer is stored: removal finds the entry's bucket again from its key (the owner's `keyOf`, read
+ * from the connection's original tuple, which is still readable when it is freed) and walks that
+ * chain, which holds about one entry. New entries go to the head of their chain, as Linux's
+ * hlist_add_head does, so a walk visits the newest binding first.
  *
  * Memory: 4 bytes per conntrack slot of each family plus 4 bytes per bucket (one bucket per two slots).
  *
@@ -20,8 +22,11 @@ import { bswap32, jhash2x4 } from "./jhash.js";
 
 /** the conntrack id bit of IPv6 entries (Conntrack's CT_V6) */
 const V6 = 1 << 24;
-/** `next` value of an entry that is not in the index */
-const UNLINKED = -2;
+/** link word of an entry that is not in the index */
+const UNLINKED = -1;
+/** link word: the next entry's id + 1 in the low 25 bits, the fingerprint above */
+const NEXT_MASK = 0x1ffffff;
+const FP_SHIFT = 25;
 
 function grown(a: Int32Array, n: number): Int32Array {
   const b = new Int32Array(n).fill(UNLINKED);
@@ -33,13 +38,13 @@ export class BySource {
   /** bucket heads: conntrack id or -1 */
   private heads: Int32Array;
   private mask: number;
-  /** per slot of each family: the next conntrack id in the chain, -1 at the end, UNLINKED */
+  /** per slot of each family: the link word (fingerprint, next id + 1), or UNLINKED */
   private next4: Int32Array;
   private next6: Int32Array;
   private readonly seed: number;
   /** number of linked entries */
   count = 0;
-  /** keyOf: set by the owner: the bucket of linked entry `ct` (from its key; used by remove and rehash) */
+  /** keyOf: set by the owner: the key hash (keyHash) of linked entry `ct` (used by remove and rehash) */
   keyOf: ((ct: number) => number) | null = null;
 
   constructor(capacity: number, seed: number) {
@@ -82,16 +87,30 @@ export class BySource {
     if (nb > this.heads.length) this.rehash(nb);
   }
 
-  /** hash of a source key, in [0, buckets) */
-  bucket(src: Int32Array, port: number, proto: number): number {
-    const h = jhash2x4(
+  /** keyHash: the hash of a source key; its bucket is keyBucket(h), its fingerprint keyFp(h) */
+  keyHash(src: Int32Array, port: number, proto: number): number {
+    return jhash2x4(
       bswap32(src[0]),
       bswap32(src[1]),
       bswap32(src[2]),
       bswap32(src[3]),
       this.seed ^ ((port << 8) | proto),
     );
+  }
+
+  /** keyBucket: the bucket of key hash `h` */
+  keyBucket(h: number): number {
     return h & this.mask;
+  }
+
+  /** keyFp: the fingerprint of key hash `h` (7 bits) */
+  static keyFp(h: number): number {
+    return h >>> FP_SHIFT;
+  }
+
+  /** hash of a source key, in [0, buckets) */
+  bucket(src: Int32Array, port: number, proto: number): number {
+    return this.keyHash(src, port, proto) & this.mask;
   }
 
   /** head: first entry (conntrack id) of bucket `b`, or -1. */
@@ -99,14 +118,28 @@ export class BySource {
     return this.heads[b];
   }
 
-  /** nextOf: the entry after linked entry `ct` in its chain, or -1. */
-  nextOf(ct: number): number {
+  private link(ct: number): number {
     return (ct & V6) !== 0 ? this.next6[ct & 0xffffff] : this.next4[ct & 0xffffff];
   }
 
-  private setNext(ct: number, v: number): void {
+  /** nextOf: the entry after linked entry `ct` in its chain, or -1. */
+  nextOf(ct: number): number {
+    return (this.link(ct) & NEXT_MASK) - 1;
+  }
+
+  /** fpOf: the fingerprint of linked entry `ct`'s key (compare with BySource.keyFp of a key's hash). */
+  fpOf(ct: number): number {
+    return this.link(ct) >>> FP_SHIFT;
+  }
+
+  private setLink(ct: number, v: number): void {
     if ((ct & V6) !== 0) this.next6[ct & 0xffffff] = v;
     else this.next4[ct & 0xffffff] = v;
+  }
+
+  /** setNext: keep `ct`'s fingerprint, point it at `next` (-1: end of chain) */
+  private setNext(ct: number, next: number): void {
+    this.setLink(ct, (this.link(ct) & ~NEXT_MASK) | (next + 1));
   }
 
   /** isLinked: `ct` is in the index. */
@@ -117,10 +150,11 @@ export class BySource {
     return s < a.length && a[s] !== UNLINKED;
   }
 
-  /** add: link entry `ct` at the head of bucket `b` (unlinks it first if linked). */
-  add(ct: number, b: number): void {
+  /** add: link entry `ct` whose key hash is `h` at the head of its bucket (unlinks it first if linked). */
+  add(ct: number, h: number): void {
     if (this.isLinked(ct)) this.remove(ct);
-    this.setNext(ct, this.heads[b]);
+    const b = h & this.mask;
+    this.setLink(ct, ((h >>> FP_SHIFT) << FP_SHIFT) | (this.heads[b] + 1));
     this.heads[b] = ct;
     this.count++;
   }
@@ -128,9 +162,9 @@ export class BySource {
   /** remove: unlink `ct` if linked. */
   remove(ct: number): void {
     if (!this.isLinked(ct) || this.keyOf === null) return;
-    const b = this.keyOf(ct);
+    const b = this.keyOf(ct) & this.mask;
     const after = this.nextOf(ct);
-    this.setNext(ct, UNLINKED);
+    this.setLink(ct, UNLINKED);
     this.count--;
     let cur = this.heads[b];
     if (cur === ct) {

@@ -194,7 +194,7 @@ export class Nat {
     this.bysource = new BySource(cap, opts.hashSeed ?? 0x5eed);
     this.bysource.keyOf = (c: number): number => {
       this.readTuple(c, Dir.Original, this.tKey);
-      return this.bysource.bucket(this.tKey.src, this.tKey.srcPort, this.tKey.proto);
+      return this.bysource.keyHash(this.tKey.src, this.tKey.srcPort, this.tKey.proto);
     };
     this.verifyIcmp = opts.verifyIcmpChecksum ?? true;
   }
@@ -312,7 +312,7 @@ export class Nat {
       this.readTuple(ct, Dir.Original, this.tA);
       const fam = (ct & 0x1000000) !== 0 ? 6 : 4;
       if ((ct & 0xffffff) >= this.bysource.capacity(fam)) this.bysource.ensureCapacity(fam, (ct & 0xffffff) + 1);
-      this.bysource.add(ct, this.bysource.bucket(this.tA.src, this.tA.srcPort, this.tA.proto));
+      this.bysource.add(ct, this.bysource.keyHash(this.tA.src, this.tA.srcPort, this.tA.proto));
     }
     ops.setStatus(ct, done);
     this.stats.setups++;
@@ -480,7 +480,11 @@ export class Nat {
   private findAppropriateSrc(orig: Tuple, out: Tuple, range: NatRange, zone: number): boolean {
     const bs = this.bysource;
     const s = this.tSrc;
-    for (let c = bs.head(bs.bucket(orig.src, orig.srcPort, orig.proto)); c >= 0; c = bs.nextOf(c)) {
+    const h = bs.keyHash(orig.src, orig.srcPort, orig.proto);
+    const fp = BySource.keyFp(h);
+    for (let c = bs.head(bs.keyBucket(h)); c >= 0; c = bs.nextOf(c)) {
+      // another key (the fingerprint of a different hash): skip it without reading its connection
+      if (bs.fpOf(c) !== fp) continue;
       if (zoneIdInDir(this.zoneOf(c), Dir.Original) !== zoneIdInDir(zone, Dir.Original)) continue;
       this.readTuple(c, Dir.Original, s);
       if (s.proto !== orig.proto || s.family !== orig.family || s.srcPort !== orig.srcPort) continue;

@@ -35,7 +35,7 @@ export function masquerade(nat: Nat, ifaces: NatInterfaces, skb: Skb, range: Nat
   if (ct < 0) return Verdict.Accept;
   const pi = skb.pi;
   const a = addrScratch;
-  a.fill(0);
+  a[0] = a[1] = a[2] = a[3] = 0;
   if (pi.family === 4) {
     nat.ct.tuple(ct, Dir.Original, tupleScratch);
     // locally generated with source 0.0.0.0: probably not meant to be masqueraded
