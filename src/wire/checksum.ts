@@ -18,6 +18,7 @@
  */
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE } from "./ip-protocol.js";
 import { type PacketInfo, WireStatus } from "./packet-info.js";
+import { viewOf } from "./view.js";
 
 /**
  * sumBytes: add the bytes buf[off, off + len) to the one's-complement accumulator `sum` as big-endian
@@ -27,49 +28,53 @@ import { type PacketInfo, WireStatus } from "./packet-info.js";
  * Fast path (32 bytes and more, in bounds): 32-bit little-endian loads through a DataView of the
  * buffer. The one's-complement sum does not depend on byte order (RFC 1071 §2(B)): the little-endian
  * 16-bit halves are summed as they come and the folded result is byte-swapped. The DataView is
- * cached per buffer (four buffers, see viewOf): the gateway's input and output buffers hit it, so the
- * packet path does not allocate.
+ * cached per buffer (view.ts), so the packet path does not allocate.
  */
 export function sumBytes(buf: Uint8Array, off: number, len: number, sum: number): number {
   if (len < 32 || off < 0 || off + len > buf.length) return sumBytesSmall(buf, off, len, sum);
-  const dv = viewOf(buf);
-  let acc = 0;
-  let p = off;
-  let left = len;
-  // 64 KiB per round keeps both accumulators below 2^31 (small integers, no double arithmetic)
-  while (left >= 4) {
-    const chunkEnd = p + (Math.min(left, 0x10000) & ~3);
-    let s = 0;
-    let t = 0;
-    while (chunkEnd - p >= 16) {
-      const a = dv.getInt32(p, true);
-      const b = dv.getInt32(p + 4, true);
-      const c = dv.getInt32(p + 8, true);
-      const d = dv.getInt32(p + 12, true);
-      s += (a & 0xffff) + (a >>> 16) + (b & 0xffff) + (b >>> 16);
-      t += (c & 0xffff) + (c >>> 16) + (d & 0xffff) + (d >>> 16);
-      p += 16;
+  if (len > 0x10000) {
+    // in runs of 64 KiB (multiples of 4 bytes: the words stay aligned to the start)
+    let acc = sum;
+    let o = off;
+    let left = len;
+    while (left > 0x10000) {
+      acc = sumBytes(buf, o, 0x10000, acc);
+      o += 0x10000;
+      left -= 0x10000;
     }
-    while (p < chunkEnd) {
-      const a = dv.getInt32(p, true);
-      s += (a & 0xffff) + (a >>> 16);
-      p += 4;
-    }
-    let f = s + t;
-    f = (f & 0xffff) + (f >>> 16);
-    f = (f & 0xffff) + (f >>> 16);
-    acc += f;
-    left = off + len - p;
+    return sumBytes(buf, o, left, acc);
   }
-  acc = (acc & 0xffff) + (acc >>> 16);
-  acc = (acc & 0xffff) + (acc >>> 16);
+  const dv = viewOf(buf);
+  // at most 16384 words: both accumulators stay below 2^31 (small integers)
+  let s = 0;
+  let t = 0;
+  let p = off;
+  const end16 = off + (len & ~15);
+  while (p < end16) {
+    const a = dv.getInt32(p, true);
+    const b = dv.getInt32(p + 4, true);
+    const c = dv.getInt32(p + 8, true);
+    const d = dv.getInt32(p + 12, true);
+    s += (a & 0xffff) + (a >>> 16) + (b & 0xffff) + (b >>> 16);
+    t += (c & 0xffff) + (c >>> 16) + (d & 0xffff) + (d >>> 16);
+    p += 16;
+  }
+  const end4 = off + (len & ~3);
+  while (p < end4) {
+    const a = dv.getInt32(p, true);
+    s += (a & 0xffff) + (a >>> 16);
+    p += 4;
+  }
+  let f = (s & 0xffff) + (s >>> 16) + (t & 0xffff) + (t >>> 16);
+  f = (f & 0xffff) + (f >>> 16);
+  f = (f & 0xffff) + (f >>> 16);
   // back to big-endian words
-  let r = ((acc & 0xff) << 8) | (acc >>> 8);
-  if (left >= 2) {
+  let r = ((f & 0xff) << 8) | (f >>> 8);
+  if ((len & 2) !== 0) {
     r += (buf[p] << 8) | buf[p + 1];
     p += 2;
   }
-  if ((left & 1) !== 0) r += buf[p] << 8;
+  if ((len & 1) !== 0) r += buf[p] << 8;
   return sum + r;
 }
 
@@ -90,27 +95,6 @@ function sumBytesSmall(buf: Uint8Array, off: number, len: number, sum: number): 
   }
   if ((len & 1) !== 0) s += buf[end] << 8;
   return sum + s;
-}
-
-// DataViews of the last four buffers sumBytes saw (identity of the Uint8Array; a miss makes one, the
-// cold path). Four: a replay's two input buffers plus the buffers the gateway builds packets in.
-const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
-const NO_BUF = new Uint8Array(0);
-const viewKeys: Uint8Array[] = [NO_BUF, NO_BUF, NO_BUF, NO_BUF];
-const views: DataView[] = [EMPTY_VIEW, EMPTY_VIEW, EMPTY_VIEW, EMPTY_VIEW];
-let viewNext = 0;
-
-function viewOf(buf: Uint8Array): DataView {
-  if (viewKeys[0] === buf) return views[0];
-  if (viewKeys[1] === buf) return views[1];
-  if (viewKeys[2] === buf) return views[2];
-  if (viewKeys[3] === buf) return views[3];
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const i = viewNext;
-  viewKeys[i] = buf;
-  views[i] = v;
-  viewNext = (i + 1) & 3;
-  return v;
 }
 
 /** foldSum: reduce an accumulator to 16 bits with end-around carry. Non-zero input gives 1..0xffff. */
@@ -248,19 +232,24 @@ export function verifyIpv4HeaderChecksum(pi: PacketInfo): boolean {
   if (pi.off + pi.ipHeaderLen > pi.buf.length) return false;
   if (pi.ipHeaderLen === 20) {
     // fast path: the header without options, ten words
-    const b = pi.buf;
+    const dv = viewOf(pi.buf);
     const o = pi.off;
+    const w0 = dv.getInt32(o);
+    const w1 = dv.getInt32(o + 4);
+    const w2 = dv.getInt32(o + 8);
+    const w3 = dv.getInt32(o + 12);
+    const w4 = dv.getInt32(o + 16);
     let s =
-      ((b[o] << 8) | b[o + 1]) +
-      ((b[o + 2] << 8) | b[o + 3]) +
-      ((b[o + 4] << 8) | b[o + 5]) +
-      ((b[o + 6] << 8) | b[o + 7]) +
-      ((b[o + 8] << 8) | b[o + 9]) +
-      ((b[o + 10] << 8) | b[o + 11]) +
-      ((b[o + 12] << 8) | b[o + 13]) +
-      ((b[o + 14] << 8) | b[o + 15]) +
-      ((b[o + 16] << 8) | b[o + 17]) +
-      ((b[o + 18] << 8) | b[o + 19]);
+      (w0 >>> 16) +
+      (w0 & 0xffff) +
+      (w1 >>> 16) +
+      (w1 & 0xffff) +
+      (w2 >>> 16) +
+      (w2 & 0xffff) +
+      (w3 >>> 16) +
+      (w3 & 0xffff) +
+      (w4 >>> 16) +
+      (w4 & 0xffff);
     s = (s & 0xffff) + (s >>> 16);
     s = (s & 0xffff) + (s >>> 16);
     return s === 0xffff;

@@ -31,6 +31,7 @@ import {
   IPPROTO_UDPLITE,
 } from "./ip-protocol.js";
 import { type PacketInfo, WireStatus } from "./packet-info.js";
+import { viewOf } from "./view.js";
 
 // ---- IPv4 option bits reported in PacketInfo.ipOptFlags -----------------------------------------
 
@@ -167,23 +168,28 @@ function parseIpv4(pi: PacketInfo, b: Uint8Array, off: number, capLen: number, q
     pi.status = WireStatus.Truncated;
     return pi.status;
   }
-  const ihl = b[off] & 0x0f;
+  // the fixed header in five big-endian words (in bounds: capLen is within the buffer)
+  const dv = viewOf(b);
+  const w0 = dv.getInt32(off);
+  const w1 = dv.getInt32(off + 4);
+  const w2 = dv.getInt32(off + 8);
+  const ihl = (w0 >>> 24) & 0x0f;
   const hl = ihl << 2;
   pi.ipHeaderLen = hl;
-  pi.tos = b[off + 1];
-  const totLen = (b[off + 2] << 8) | b[off + 3];
+  pi.tos = (w0 >>> 16) & 0xff;
+  const totLen = w0 & 0xffff;
   pi.ipTotalLen = totLen;
-  pi.ipId = (b[off + 4] << 8) | b[off + 5];
-  const ff = (b[off + 6] << 8) | b[off + 7];
+  pi.ipId = w1 >>> 16;
+  const ff = w1 & 0xffff;
   pi.dontFrag = (ff & 0x4000) !== 0;
   pi.moreFrags = (ff & 0x2000) !== 0;
   pi.fragOff = (ff & 0x1fff) << 3;
   pi.isFragment = (ff & 0x3fff) !== 0;
-  pi.ttl = b[off + 8];
-  pi.proto = b[off + 9];
+  pi.ttl = w2 >>> 24;
+  pi.proto = (w2 >>> 16) & 0xff;
   pi.firstNextHeader = pi.proto;
-  pi.src[0] = readWord(b, off + 12);
-  pi.dst[0] = readWord(b, off + 16);
+  pi.src[0] = dv.getInt32(off + 12);
+  pi.dst[0] = dv.getInt32(off + 16);
   // RFC 791: "the minimum value for a correct header is 5" (Linux: iph->ihl < 5 -> inhdr error).
   if (ihl < 5) {
     pi.status = WireStatus.BadHeaderLen;
@@ -678,14 +684,18 @@ function parseL4Quoted(pi: PacketInfo, b: Uint8Array, stated: number, end: numbe
  * |           Checksum            |         Urgent Pointer        |   (RFC 9293 §3.1)
  */
 function readTcpFixed(pi: PacketInfo, b: Uint8Array, o: number): void {
-  pi.srcPort = (b[o] << 8) | b[o + 1];
-  pi.dstPort = (b[o + 2] << 8) | b[o + 3];
-  pi.tcpSeq = readWord(b, o + 4);
-  pi.tcpAck = readWord(b, o + 8);
-  pi.tcpHeaderLen = (b[o + 12] >> 4) << 2;
-  pi.tcpFlags = b[o + 13];
-  pi.tcpWindow = (b[o + 14] << 8) | b[o + 15];
-  pi.tcpUrgent = (b[o + 18] << 8) | b[o + 19];
+  // five big-endian words (callers checked that the 20 bytes are there)
+  const dv = viewOf(b);
+  const ports = dv.getInt32(o);
+  pi.srcPort = ports >>> 16;
+  pi.dstPort = ports & 0xffff;
+  pi.tcpSeq = dv.getInt32(o + 4);
+  pi.tcpAck = dv.getInt32(o + 8);
+  const w3 = dv.getInt32(o + 12);
+  pi.tcpHeaderLen = (w3 >>> 28) << 2;
+  pi.tcpFlags = (w3 >>> 16) & 0xff;
+  pi.tcpWindow = w3 & 0xffff;
+  pi.tcpUrgent = dv.getUint16(o + 18);
 }
 
 /**
@@ -696,6 +706,15 @@ function readTcpFixed(pi: PacketInfo, b: Uint8Array, o: number): void {
  * options are skipped.
  */
 function parseTcpOptions(pi: PacketInfo, b: Uint8Array, p: number, l: number): void {
+  // fast path: NOP, NOP, timestamps, the layout Linux sends on every segment of a connection that
+  // negotiated timestamps (its own tcp_parse_aligned_timestamp looks for the same bytes)
+  if (l === 12 && b[p] === 1 && b[p + 1] === 1 && b[p + 2] === 8 && b[p + 3] === 10) {
+    const dv = viewOf(b);
+    pi.optHasTs = true;
+    pi.optTsVal = dv.getInt32(p + 4);
+    pi.optTsEcr = dv.getInt32(p + 8);
+    return;
+  }
   while (l > 0) {
     const kind = b[p];
     if (kind === 0) return; // EOL
@@ -782,6 +801,9 @@ export function parseEmbedded(inner: PacketInfo, b: Uint8Array, off: number, cap
   inner.buf = b;
   inner.off = off;
   inner.len = 0;
+  // only the bytes the buffer holds (the readers below do not read past them)
+  if (off < 0 || off >= b.length) return inner.status;
+  if (capLen > b.length - off) capLen = b.length - off;
   if (capLen <= 0) return inner.status;
   const version = b[off] >> 4;
   if (version !== family) {
