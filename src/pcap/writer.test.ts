@@ -306,3 +306,32 @@ test("writers: snaplen 0 is written as 0 (not stated) and cuts at libpcap's maxi
   assert.equal(ng.reader.interfaces[0].snaplen, 0);
   assert.deepEqual([ng.recs[0].cap, ng.recs[0].len], [262144, 300000]);
 });
+
+test("writers copy packets from anywhere in a larger array, every length and offset, many source arrays in turn", () => {
+  const sources: Uint8Array[] = [];
+  for (let s = 0; s < 5; s++) {
+    const big = new Uint8Array(2048 + s);
+    for (let i = 0; i < big.length; i++) big[i] = (Math.imul(i + 31 * s, 2654435761) >>> 11) & 0xff;
+    // some sources are views at an odd offset of their buffer
+    sources.push(s % 2 === 0 ? big : big.subarray(3));
+  }
+  for (const w of ["pcap", "pcapng"] as const) {
+    const c = collector();
+    const pw = w === "pcap" ? new PcapWriter(c.sink, { linkType: LinkType.RAW }) : new PcapngWriter(c.sink);
+    if (pw instanceof PcapngWriter) pw.addInterface({ linkType: LinkType.RAW });
+    const want: Uint8Array[] = [];
+    let k = 0;
+    for (const len of [0, 1, 7, 8, 9, 63, 64, 65, 100, 191, 192, 193, 600, 1500]) {
+      for (const off of [0, 1, 5, 333]) {
+        const src = sources[k++ % sources.length]!;
+        if (pw instanceof PcapWriter) pw.write(src, off, len, k, 0);
+        else pw.write(0, src, off, len, k, 0);
+        want.push(src.slice(off, off + len));
+      }
+    }
+    pw.flush();
+    const got = readAll(c.bytes()).recs.map((r) => r.data);
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < want.length; i++) assert.deepEqual(got[i], Array.from(want[i]!), `${w} record ${i}`);
+  }
+});
