@@ -968,31 +968,51 @@ export class Conntrack implements CtView {
     const ignoreSlot = ignoreCt >= 0 && this.storeOf(ignoreCt) === store ? ignoreCt & 0xffffff : -1;
     // the zone is the ignored (new) connection's: tuples of other zones are not taken
     const zone = ignoreSlot >= 0 ? store.zoneOf(ignoreSlot) : 0;
-    const r = store.rec;
     const h = store.tupleHash(t.src, 0, t.dst, 0, ports, t.proto);
-    store.probeStart(h);
-    for (let n = store.probeNext(); n >= 0; n = store.probeNext()) {
-      const slot = n >>> 1;
-      if (slot === ignoreSlot || !store.nodeIs(n, t.src, t.dst, ports, t.proto) || !store.zoneMatches(n, zone)) {
+    const fp = h & 0xff;
+    const p0 = fp % 15;
+    const home = store.homeWord(h);
+    let bi = home;
+    for (;;) {
+      const r = store.rec;
+      const idx = store.idx;
+      let p = p0;
+      let restart = false;
+      for (let k = 0; k < 15; k++) {
+        const e = idx[bi + 1 + p];
+        if (e === -1) break;
+        p = p === 14 ? 0 : p + 1;
+        if (e >>> 24 !== fp) continue;
+        const n = e & NIL;
+        const slot = n >>> 1;
+        if (slot === ignoreSlot || !store.nodeIs(n, t.src, t.dst, ports, t.proto) || !store.zoneMatches(n, zone)) {
+          continue;
+        }
+        if (((r[slot * store.stride + store.common + W_EXPIRY] - this.now) | 0) <= 0) {
+          // killing it changes the index: start over (the entries already seen do not count)
+          this.kill(this.ctId(store, slot));
+          restart = true;
+          break;
+        }
+        if (
+          !(
+            ignoreSlot >= 0 &&
+            store.nodeEquals(slot * 2, ignoreSlot * 2) &&
+            zoneIdInDir(store.zoneOf(slot), Dir.Original) === zoneIdInDir(zone, Dir.Original)
+          )
+        ) {
+          this.stats.found++;
+          return true;
+        }
+      }
+      if (restart) {
+        bi = home;
         continue;
       }
-      const cb = slot * store.stride + store.common;
-      if (((r[cb + W_EXPIRY] - this.now) | 0) <= 0) {
-        // killing it changes the index: start over (the entries already seen do not count)
-        this.kill(this.ctId(store, slot));
-        store.probeStart(h);
-      } else if (
-        !(
-          ignoreSlot >= 0 &&
-          store.nodeEquals(slot * 2, ignoreSlot * 2) &&
-          zoneIdInDir(store.zoneOf(slot), Dir.Original) === zoneIdInDir(zone, Dir.Original)
-        )
-      ) {
-        this.stats.found++;
-        return true;
-      }
+      if (idx[bi] === 0) return false;
+      bi = store.nextBucket(bi);
+      if (bi === home) return false;
     }
-    return false;
   }
 
   /**

@@ -18,7 +18,7 @@
  *
  * hot path: add/remove/walk do not allocate (growth happens only in ensureCapacity).
  */
-import { bswap32, jhash2x4 } from "./jhash.js";
+import { finalMix } from "../conntrack/hash.js";
 
 /** the conntrack id bit of IPv6 entries (Conntrack's CT_V6) */
 const V6 = 1 << 24;
@@ -87,14 +87,18 @@ export class BySource {
     if (nb > this.heads.length) this.rehash(nb);
   }
 
-  /** keyHash: the hash of a source key; its bucket is keyBucket(h), its fingerprint keyFp(h) */
+  /**
+   * keyHash: the hash of a source key; its bucket is keyBucket(h), its fingerprint keyFp(h). (Linux
+   * hashes with jhash2; which entries share a chain is not observable, only the order of entries with
+   * the same key, which is newest first whatever the hash, so a cheaper seeded multiply-xor hash does.)
+   */
   keyHash(src: Int32Array, port: number, proto: number): number {
-    return jhash2x4(
-      bswap32(src[0]),
-      bswap32(src[1]),
-      bswap32(src[2]),
-      bswap32(src[3]),
-      this.seed ^ ((port << 8) | proto),
+    return finalMix(
+      Math.imul(src[0] ^ this.seed, 0x9e3779b1 | 0) ^
+        Math.imul(src[1], 0x85ebca77 | 0) ^
+        Math.imul(src[2], 0xc2b2ae3d | 0) ^
+        Math.imul(src[3], 0x27d4eb2f | 0) ^
+        Math.imul(((port & 0xffff) << 8) | proto, 0x2c1b3c6d),
     );
   }
 
