@@ -317,8 +317,8 @@ test("writers copy packets from anywhere in a larger array, every length and off
   }
   for (const w of ["pcap", "pcapng"] as const) {
     const c = collector();
-    const pw = w === "pcap" ? new PcapWriter(c.sink, { linkType: LinkType.RAW }) : new PcapngWriter(c.sink);
-    if (pw instanceof PcapngWriter) pw.addInterface({ linkType: LinkType.RAW });
+    const pw = w === "pcap" ? new PcapWriter(c.sink, { linkType: LinkType.Raw }) : new PcapngWriter(c.sink);
+    if (pw instanceof PcapngWriter) pw.addInterface({ linkType: LinkType.Raw });
     const want: Uint8Array[] = [];
     let k = 0;
     for (const len of [0, 1, 7, 8, 9, 63, 64, 65, 100, 191, 192, 193, 600, 1500]) {
