@@ -368,6 +368,8 @@ export function checkRuleset(text: string, family: 4 | 6): string | null {
   // iptables either
   const unquotedOnSave = text.replace(/--(?:comment|log-prefix|nflog-prefix)\s+"(?:[^"\\]|\\.)*"/g, "");
   if (/["\\]/.test(unquotedOnSave)) return null;
+  // a byte rate under 16b/s saves as "0b/s", which iptables-restore 1.8.9 refuses as well
+  if (/--(?:hashlimit-upto|hashlimit-above) 0b\/s/.test(saved)) return null;
   try {
     const again = loadRuleset(saved, { file: "saved.rules", family });
     const resaved = again.save({ counters: true });

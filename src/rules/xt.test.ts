@@ -318,3 +318,26 @@ test("policy --pol none matches every packet (no IPsec); --pol ipsec is refused 
     (e: unknown) => isRulesetError(e) && /^rules:\d+:\d+: /.test(e.message),
   );
 });
+
+test("hashlimit byte rates: the suffix is exactly [k|m]b/s; under 16b/s a burst is refused (iptables 1.8.9 dies of SIGFPE there)", () => {
+  // iptables itself saves 1b/s as 0b/s (cost_to_bytes rounds it away)
+  const low = chain(["-m hashlimit --hashlimit-upto 1b/s --hashlimit-name L"]);
+  assert.match(low.save(), /--hashlimit-upto 0b\/s --hashlimit-name L/);
+  assert.throws(
+    () => chain(["-m hashlimit --hashlimit-upto 1b/s --hashlimit-burst 2mb --hashlimit-name L"]),
+    (e: unknown) => isRulesetError(e) && /below 16b\/s cannot take --hashlimit-burst/.test(e.message),
+  );
+  const ok = chain(["-m hashlimit --hashlimit-upto 16b/s --hashlimit-burst 2mb --hashlimit-name L"]);
+  assert.match(ok.save(), /--hashlimit-upto 16b\/s --hashlimit-burst 2mb --hashlimit-name L/);
+  // anything else is parse_rate's: atoi of the text, the unit after the slash
+  for (const rate of ["1\u0000b/s", "1xb/s", "1b/sec"]) {
+    assert.match(
+      chain([`-m hashlimit --hashlimit-upto ${rate} --hashlimit-name L`]).save(),
+      /--hashlimit-upto 1\/sec /,
+    );
+  }
+  assert.throws(
+    () => chain(["-m hashlimit --hashlimit-upto kb/s --hashlimit-name L"]),
+    (e: unknown) => isRulesetError(e) && /bad value for option "--hashlimit-upto"/.test(e.message),
+  );
+});

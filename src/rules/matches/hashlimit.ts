@@ -525,11 +525,12 @@ export class HashlimitMatch extends Match {
 
   /** parse_bytes: N[k|m]b/s into cfg.avg as a cost */
   private parseBytes(rate: string): boolean {
-    const i = rate.indexOf("b/s");
-    if (i <= 0) return false;
-    const r = Number.parseInt(rate, 10);
+    // strtoull, then exactly "b/s", "kb/s" or "mb/s" after the digits
+    const m = /^([0-9]+)([km]?)b\/s$/.exec(rate);
+    if (m === null) return false;
+    const r = Number(m[1]);
     if (!(r > 0)) return false;
-    const f = rate[i - 1] === "m" ? 1024 * 1024 : rate[i - 1] === "k" ? 1024 : 1;
+    const f = m[2] === "m" ? 1024 * 1024 : m[2] === "k" ? 1024 : 1;
     const c = bytesToCost(r * f);
     if (c === 0) return false;
     this.mult = BYTE_EXPIRE;
@@ -548,6 +549,8 @@ export class HashlimitMatch extends Match {
       let burst = 0;
       if (this.burstGiven) {
         const unit = costToBytes(cfg.avg);
+        // iptables 1.8.9 divides by this unit (SIGFPE when it is 0: rates under 16b/s)
+        if (unit === 0) p.fail(`hashlimit: a byte rate below ${2 ** BYTE_SHIFT}b/s cannot take --hashlimit-burst`);
         if (this.burstRaw < unit) p.fail(`burst cannot be smaller than ${unit}b`);
         burst = Math.ceil(this.burstRaw / unit);
         if (!this.seen.has("hashlimit-htable-expire")) cfg.expire = BYTE_EXPIRE_BURST * 1000;
