@@ -439,12 +439,7 @@ describe("kernel: recordings over the real conntrack", () => {
     assert.deepEqual(problems, []);
   });
 
-  test("nat-icmp-xlat over the real conntrack", {
-    // conntrack's invertPorts (src/conntrack/icmp.ts) returns a negative word for ICMP ids >= 0x8000,
-    // which relatedLookup takes for failure: the ICMPv6 error quoting the echo whose id NAT set to
-    // 0x9337 is not RELATED there. Passes with the fake table (kernel test above).
-    todo: "conntrack: ICMP errors quoting an id >= 0x8000 are not found RELATED",
-  }, () => {
+  test("nat-icmp-xlat over the real conntrack", () => {
     const dnat = v4range("10.77.1.2");
     dnat.flags |= NatRangeFlag.PROTO_SPECIFIED;
     dnat.minProto = 80;
