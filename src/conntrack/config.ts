@@ -96,6 +96,12 @@ export class CtConfig {
   checksum = true;
   /** nf_conntrack_max: table limit, 0 = unlimited (Linux default here 262144) */
   max = 262144;
+  /**
+   * nf_conntrack_buckets: the size of Linux's hash table (262144 on hosts with more than 4 GB). ctnat's
+   * index is its own; this decides only which entries early drop looks at (the new tuple's chain and
+   * the next 7 of a table this size).
+   */
+  buckets = 262144;
   /** nf_conntrack_acct: packet/byte counters, printed by `conntrack -L` (default 0) */
   acct = false;
   /** nf_conntrack_timestamp (default 0; accepted, not modelled) */
@@ -185,6 +191,7 @@ const SYSCTLS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
   ["nf_conntrack_sctp_timeout_heartbeat_sent", sctpT(SctpCtState.HeartbeatSent)],
   ["nf_conntrack_checksum", (c, v) => (c.checksum = v !== 0)],
   ["nf_conntrack_max", (c, v) => (c.max = Math.max(v, 0))],
+  ["nf_conntrack_buckets", (c, v) => (c.buckets = Math.max(v, 1))],
   ["nf_conntrack_acct", (c, v) => (c.acct = v !== 0)],
   ["nf_conntrack_timestamp", (c, v) => (c.timestamp = v !== 0)],
   ["nf_conntrack_events", (c, v) => (c.events = v)],
@@ -195,7 +202,7 @@ const SYSCTLS: ReadonlyMap<string, Setter> = new Map<string, Setter>([
  * ctConfigFromSysctl: Linux defaults overridden by the conntrack sysctls found in `sysctl`
  * (keys as `sysctl -a` prints them, `net.netfilter.nf_conntrack_udp_timeout`; the short alias
  * `net.nf_conntrack_max` too). Unknown keys and values that are not integers are ignored, as are keys
- * that configure something conntrack does not model (buckets, expectations, fragment reassembly).
+ * that configure something conntrack does not model (expectations, fragment reassembly).
  */
 export function ctConfigFromSysctl(sysctl: ReadonlyMap<string, string>): CtConfig {
   const c = new CtConfig();

@@ -36,8 +36,13 @@ function tuple(src: string, dst: string, proto: number, sport: number, dport: nu
   return t;
 }
 
-function withMax(max: number): Gateway {
-  return new Gateway({ config: ctConfigFromSysctl(new Map([["net.netfilter.nf_conntrack_max", String(max)]])) });
+/** a table of at most `max` entries; early drop's 8 chains out of `buckets` (8: all of them) */
+function withMax(max: number, buckets = 8): Gateway {
+  const sysctl = new Map([
+    ["net.netfilter.nf_conntrack_max", String(max)],
+    ["net.netfilter.nf_conntrack_buckets", String(buckets)],
+  ]);
+  return new Gateway({ config: ctConfigFromSysctl(sysctl) });
 }
 
 /** make a UDP flow ASSURED: request, answer, and a packet after the 2 s stream mark */
@@ -350,6 +355,17 @@ describe("nf_conntrack_max", () => {
     const listed = g.list().join("\n");
     assert.match(listed, /sport=100 /);
     assert.match(listed, /sport=101 /);
+  });
+
+  test("early drop looks at 8 chains of nf_conntrack_buckets: with many buckets, a full table of few entries drops", () => {
+    // 4 entries in a table of 2^24 chains: the new tuple's 8 chains almost surely hold none of them
+    const g = withMax(4, 1 << 24);
+    for (let p = 100; p < 104; p++) g.send(udp(p, 53));
+    const r = g.send(udp(104, 53));
+    assert.equal(r.verdict, Verdict.Drop);
+    assert.equal(r.reason, CtReason.TableFull);
+    assert.equal(g.ct.stats.earlyDrop, 0);
+    assert.equal(g.ct.count(), 4);
   });
 
   test("table full of ASSURED entries: the packet is dropped (drop, TableFull)", () => {

@@ -646,19 +646,18 @@ export class Conntrack implements CtView {
    * in the first that has any, kill every entry that is not ASSURED. Expired entries met on the way are
    * reaped without counting. Returns whether anything was dropped.
    *
-   * The chains are those of a Linux-like hash table of EARLY_DROP_CHAINS(capacity) buckets chosen by the
-   * top bits of the tuple hash; the index keeps them in order (see CtStore.chainNodes), so the entries
-   * of eight consecutive chains sit in one or two index buckets.
+   * The chains are those of a Linux hash table of nf_conntrack_buckets buckets over the top bits of the
+   * tuple hash; the index keeps them in order (see CtStore.chainNodes), so the entries of eight
+   * consecutive chains sit in one or two index buckets.
    */
   private earlyDrop(store: CtStore, hash: number): boolean {
     const r = store.rec;
     const nodes = this.edNodes;
-    const shift = store.chainShift();
-    const chains = 1 << (24 - shift);
-    const first = (hash >>> 8) >>> shift;
+    const chains = this.cfg.buckets;
+    const first = Math.floor(((hash >>> 8) * chains) / 16777216);
     for (let i = 0; i < EVICTION_RANGE; i++) {
-      const chain = (first + i) & (chains - 1);
-      const cnt = store.chainNodes(chain, shift, nodes);
+      const chain = (first + i) % chains;
+      const cnt = store.chainNodes(chain, chains, nodes);
       let drops = 0;
       for (let k = 0; k < cnt; k++) {
         const slot = nodes[k] >>> 1;

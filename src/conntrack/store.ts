@@ -660,49 +660,45 @@ export class CtStore {
   // ---- Linux-like hash chains (early drop) -------------------------------------------------------
 
   /**
-   * chainShift: the chains early drop looks at are those of a Linux hash table with twice as many
-   * buckets as the store has slots (a power of two, at most 2^24): a tuple with hash h is on chain
-   * (h >>> 8) >>> chainShift().
+   * chainNodes: the hashed nodes on chain `chain` of a Linux-like hash table of `chains` buckets, into
+   * `out` (at most out.length); returns how many. A tuple with hash h is on chain
+   * floor((h >>> 8) * chains / 2^24) (Linux's reciprocal_scale over the 24 bits the index orders
+   * by), so a chain's entries sit in consecutive index buckets. Slow path: the hash of every entry in
+   * those buckets is recomputed from its record.
    */
-  chainShift(): number {
-    let shift = 24;
-    while (shift > 0 && 1 << (24 - shift) < 2 * this.capacity) shift--;
-    return shift;
-  }
-
-  /**
-   * chainNodes: the hashed nodes on chain `chain` (see chainShift), into `out` (at most out.length);
-   * returns how many. Slow path: the hash of every entry in the index buckets the chain maps to is
-   * recomputed from its record.
-   */
-  chainNodes(chain: number, shift: number, out: Int32Array): number {
+  chainNodes(chain: number, chains: number, out: Int32Array): number {
     const idx = this.idx;
-    const lo = ((chain * 2 ** shift * this.bucketScale) | 0) * BUCKET_WORDS;
-    const hi = ((((chain + 1) * 2 ** shift - 1) * this.bucketScale) | 0) * BUCKET_WORDS;
-    let count = this.chainScan(lo, chain, shift, out, 0);
+    const lo24 = Math.ceil((chain * 16777216) / chains);
+    const hi24 = Math.ceil(((chain + 1) * 16777216) / chains) - 1;
+    if (hi24 < lo24) return 0;
+    const lo = ((lo24 * this.bucketScale) | 0) * BUCKET_WORDS;
+    const hi = ((hi24 * this.bucketScale) | 0) * BUCKET_WORDS;
+    let count = this.chainScan(lo, chain, chains, out, 0);
     let bi = lo;
     // the chain's home buckets
     while (bi !== hi) {
       bi += BUCKET_WORDS;
-      count = this.chainScan(bi, chain, shift, out, count);
+      count = this.chainScan(bi, chain, chains, out, count);
     }
     // entries of those homes that went on past the last one
     while (idx[bi] !== 0) {
       bi = this.nextBucket(bi);
       if (bi === lo) break;
-      count = this.chainScan(bi, chain, shift, out, count);
+      count = this.chainScan(bi, chain, chains, out, count);
     }
     return count;
   }
 
-  private chainScan(bi: number, chain: number, shift: number, out: Int32Array, count: number): number {
+  private chainScan(bi: number, chain: number, chains: number, out: Int32Array, count: number): number {
     const idx = this.idx;
     const end = bi + BUCKET_WORDS;
     for (let j = bi + 1; j < end; j++) {
       const e = idx[j];
       if (e === EMPTY) continue;
       const n = e & NIL;
-      if ((this.nodeHash(n) >>> 8) >>> shift === chain && count < out.length) out[count++] = n;
+      if (Math.floor(((this.nodeHash(n) >>> 8) * chains) / 16777216) === chain && count < out.length) {
+        out[count++] = n;
+      }
     }
     return count;
   }
