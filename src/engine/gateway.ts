@@ -465,7 +465,7 @@ export class Gateway {
         this.fate(skb, Fate.Reassembling);
         return false;
       default:
-        this.fate(skb, Fate.BadHeader);
+        this.fate(skb, Fate.ReasmFailed);
         return false;
     }
   }

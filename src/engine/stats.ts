@@ -41,6 +41,11 @@ export const Fate = {
   ConntrackDrop: 16,
   /** a generated packet could not be queued (too many at once) */
   QueueFull: 17,
+  /**
+   * reassembly gave up on it (Linux ReasmFails): an overlapping or inconsistent fragment, a datagram
+   * over 65535 bytes, reassembly memory above its high threshold
+   */
+  ReasmFailed: 18,
 } as const;
 export const FATE_NAMES: readonly string[] = [
   "forwarded",
@@ -61,6 +66,7 @@ export const FATE_NAMES: readonly string[] = [
   "local-consumed",
   "conntrack-drop",
   "queue-full",
+  "reasm-failed",
 ];
 
 export class GatewayStats {

@@ -360,19 +360,21 @@ test("fragment flood: reassembly memory stays within ipfrag_high_thresh, the exc
   const ra = reassembler(flooded.gw);
   const fate = flooded.gw.gateway.stats.fate;
   t.diagnostic(
-    `${n} fragments: queues ${ra.queueCount}, charged v4 ${ra.memV4} v6 ${ra.memV6} bytes, held ${ra.bytesUsed()} bytes; memDrops ${ra.stats.memDrops}, reasm fails ${ra.stats.reasmFails}; fates reassembling ${fate[Fate.Reassembling]} bad-header ${fate[Fate.BadHeader]}`,
+    `${n} fragments: queues ${ra.queueCount}, charged v4 ${ra.memV4} v6 ${ra.memV6} bytes, held ${ra.bytesUsed()} bytes; memDrops ${ra.stats.memDrops}, reasm fails ${ra.stats.reasmFails}; fates reassembling ${fate[Fate.Reassembling]} reasm-failed ${fate[Fate.ReasmFailed]}`,
   );
   t.diagnostic(peak.text());
   const limit = 4 * 1024 * 1024;
   assert.ok(ra.memV4 <= limit + 2600 && ra.memV6 <= limit + 2600, `charged ${ra.memV4} / ${ra.memV6}`);
   assert.ok(ra.stats.memDrops > 0, "the limit was reached");
+  assert.ok(fate[Fate.ReasmFailed] >= ra.stats.memDrops, "fragments dropped for memory are counted as reasm-failed");
+  assert.equal(fate[Fate.BadHeader], quiet.gw.gateway.stats.fate[Fate.BadHeader], "and not as bad headers");
   assert.ok(ra.bytesUsed() < 2 * (ra.memV4 + ra.memV6) + 1024 * 1024, `held ${ra.bytesUsed()}`);
   // every fragment was queued or dropped, and counted
   assert.equal(
     fate[Fate.Reassembling] +
-      fate[Fate.BadHeader] -
+      fate[Fate.ReasmFailed] -
       quiet.gw.gateway.stats.fate[Fate.Reassembling] -
-      quiet.gw.gateway.stats.fate[Fate.BadHeader],
+      quiet.gw.gateway.stats.fate[Fate.ReasmFailed],
     n,
   );
   assert.deepEqual(flooded.out, quiet.out, "established flows pass exactly as without the flood");
