@@ -165,6 +165,8 @@ export class Gateway {
   private skb: Skb;
   /** the Skb of receive() */
   private readonly rxSkb: Skb = new Skb();
+  /** receive()'s time argument, handed to the pipeline without boxing it */
+  private readonly rxTime = new Float64Array(1);
   /** the Skb of packets the gateway sends itself (localOut) */
   private readonly txSkb: Skb = new Skb();
   /** receiveBatch's Skbs, parsed ahead (allocated by the first batch) and their PacketInfos */
@@ -277,6 +279,23 @@ export class Gateway {
     l2: Uint8Array | null = null,
     srcMacOff = -1,
   ): void {
+    // A fractional time passed to a function that is not inlined is boxed (a 16-byte HeapNumber per
+    // packet). This wrapper is small enough to be inlined into the caller's loop; it stores the time
+    // into a Float64Array, and the pipeline reads it from there.
+    this.rxTime[0] = now;
+    this.receiveAtRxTime(ifindex, buf, off, len, pktType, l2, srcMacOff);
+  }
+
+  private receiveAtRxTime(
+    ifindex: number,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    pktType: number,
+    l2: Uint8Array | null,
+    srcMacOff: number,
+  ): void {
+    const now = this.rxTime[0];
     // timers that fall due before this packet (reassembly queues that time out): what they send goes
     // out before the packet is handled, as Linux sends it at its time
     if (this.reasm !== null && this.reasm.queueCount > 0) {
