@@ -32,7 +32,7 @@ export type {
   RouteSpec,
   SentPacket,
 } from "./engine/index.js";
-export { createGateway, EmbeddedGateway, formatIpPacket, formatTraceText } from "./engine/index.js";
+export { createGateway, EmbeddedGateway, formatIpPacket, formatTraceText, PacketBatch } from "./engine/index.js";
 export type { PacketSpec } from "./wire/index.js";
 // building and printing packets
 export { buildPacket, formatAddr, formatPacket, parseAddr } from "./wire/index.js";

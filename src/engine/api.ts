@@ -32,6 +32,7 @@ import { formatPacket } from "../wire/format.js";
 import { PacketInfo } from "../wire/packet-info.js";
 import { parsePacket } from "../wire/parse.js";
 import { buildGateway, type GatewayInstance, SeededRandom } from "./build.js";
+import type { PacketBatch } from "./gateway.js";
 import { type NetAddr, type NetIface, type NetRoute, parseIpAddrJson, parseIpRouteJson, RouteType } from "./netconf.js";
 import type { GatewaySink } from "./ports.js";
 import { parseSysctl, type Sysctls } from "./sysctl.js";
@@ -332,6 +333,17 @@ export class EmbeddedGateway {
   receiveStreaming(ifindex: number, buf: Uint8Array, off: number, len: number, now: number): void {
     this.lastNow = now;
     this.instance.gateway.receive(ifindex, buf, off, len, now);
+  }
+
+  /**
+   * receiveBatch: the packets of `batch` (PacketBatch.add), as that many receiveStreaming calls, emptied
+   * after; parsed ahead in groups so that their connection lookups' memory loads overlap (the fastest
+   * way in: see bench/README.md).
+   */
+  receiveBatch(batch: PacketBatch): void {
+    const n = batch.count;
+    if (n > 0) this.lastNow = batch.now[n - 1]!;
+    this.instance.gateway.receiveBatch(batch);
   }
 
   /** send: a packet the gateway itself originates (source address set), through OUTPUT and POSTROUTING. */
