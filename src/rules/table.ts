@@ -605,6 +605,43 @@ function portKey(r: Rule): number {
   return -1;
 }
 
+/**
+ * placementOrder: the order in which chains get their slots: depth first from the built-in chains (in
+ * hook order), each chain followed by the chains its rules jump to, in rule order, that are not placed
+ * yet; then the chains no built-in chain reaches. A packet's walk through a large ruleset (kube-proxy:
+ * a KUBE-SVC chain, then one of its KUBE-SEP chains) then touches neighbouring slots instead of chains
+ * that the name order (iptables-save's) puts thousands of slots apart. Only slot numbers depend on it:
+ * listing and saving go chain by chain in t.chains order.
+ */
+function placementOrder(t: CompiledTable): number[] {
+  const n = t.chains.length;
+  const at = new Map<string, number>();
+  for (let c = 0; c < n; c++) at.set(t.chains[c]!.name, c);
+  const placed = new Uint8Array(n);
+  const order: number[] = [];
+  const stack: number[] = [];
+  const visit = (root: number): void => {
+    stack.push(root);
+    while (stack.length > 0) {
+      const c = stack.pop()!;
+      if (placed[c]) continue;
+      placed[c] = 1;
+      order.push(c);
+      const rules = t.chains[c]!.def.rules;
+      // pushed last to first, so that the first jump target is placed next
+      for (let i = rules.length - 1; i >= 0; i--) {
+        const r = rules[i]!;
+        if (r.targetKind !== TargetKind.Jump && r.targetKind !== TargetKind.Goto) continue;
+        const to = at.get(r.targetName);
+        if (to !== undefined && !placed[to]) stack.push(to);
+      }
+    }
+  };
+  for (let c = 0; c < n; c++) if (t.chains[c]!.hook >= 0) visit(c);
+  for (let c = 0; c < n; c++) visit(c);
+  return order;
+}
+
 function layout(t: CompiledTable, withIndex: boolean): void {
   // count slots: per chain, its rules, one dispatch slot per run, one sentinel
   const plans: RunPlan[][] = [];
@@ -640,10 +677,10 @@ function layout(t: CompiledTable, withIndex: boolean): void {
   t.matches = new Array<Match[]>(total);
   t.targets = new Array<Target | null>(total);
   t.rules = new Array<Rule | null>(total);
-  // first pass: slot numbers
-  const ruleSlot: number[][] = [];
+  // first pass: slot numbers, chain after chain in placement order (see placementOrder)
+  const ruleSlot: number[][] = new Array<number[]>(t.chains.length);
   let s = 0;
-  for (let c = 0; c < t.chains.length; c++) {
+  for (const c of placementOrder(t)) {
     const ch = t.chains[c]!;
     const runs = plans[c]!;
     ch.start = s;
@@ -658,8 +695,10 @@ function layout(t: CompiledTable, withIndex: boolean): void {
     }
     ch.end = s++;
     ch.ruleCount = ch.def.rules.length;
-    ruleSlot.push(slots);
+    ruleSlot[c] = slots;
   }
+  const chainAt = new Map<string, number>();
+  for (let c = 0; c < t.chains.length; c++) chainAt.set(t.chains[c]!.name, c);
   // second pass: fill
   for (let c = 0; c < t.chains.length; c++) {
     const ch = t.chains[c]!;
@@ -693,7 +732,7 @@ function layout(t: CompiledTable, withIndex: boolean): void {
 
       if (r.targetKind === TargetKind.Verdict) t.arg[x] = r.verdict;
       else if (r.targetKind === TargetKind.Jump || r.targetKind === TargetKind.Goto) {
-        t.arg[x] = t.chains[t.chainIndex(r.targetName)]!.start;
+        t.arg[x] = t.chains[chainAt.get(r.targetName)!]!.start;
       }
     }
     // sentinel
