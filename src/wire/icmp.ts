@@ -84,7 +84,12 @@ export const ICMPV6_REJECT_ROUTE = 6;
 export const ICMPV6_EXC_HOPLIMIT = 0;
 export const ICMPV6_EXC_FRAGTIME = 1;
 
-export class IcmpHeader {
+/**
+ * IcmpView: what ICMPv4 and ICMPv6 headers share: the same 8-byte layout (type, code, checksum, then
+ * identifier and sequence or one 32-bit word) and the checksum updates that do not involve a pseudo
+ * header. IcmpHeader and Icmpv6Header add their family's checksum rules and fields.
+ */
+abstract class IcmpView {
   buf: Uint8Array = EMPTY_BYTES;
   off = 0;
   len = 0;
@@ -122,31 +127,11 @@ export class IcmpHeader {
   get restOfHeader(): number {
     return get32(this.buf, this.off + 4);
   }
-  /** next-hop MTU of a "fragmentation needed" message (RFC 1191) */
-  get nextHopMtu(): number {
-    return get16(this.buf, this.off + 6);
-  }
-  /** pointer of a parameter problem (byte offset into the invoking packet) */
-  get pointer(): number {
-    return this.buf[this.off + 4];
-  }
-  /** isError: an error message, quoting the invoking packet (Linux icmp_is_err) */
-  get isError(): boolean {
-    return isIcmpError(this.buf[this.off]);
-  }
   get payloadOff(): number {
     return this.off + ICMP_HEADER_LEN;
   }
   get payloadLen(): number {
     return this.len - ICMP_HEADER_LEN;
-  }
-
-  verifyChecksum(): boolean {
-    return foldSum(sumBytes(this.buf, this.off, this.len, 0)) === 0xffff;
-  }
-  fillChecksum(): void {
-    this.setChecksum(0);
-    this.setChecksum(finishChecksum(sumBytes(this.buf, this.off, this.len, 0)));
   }
 
   setType(v: number): void {
@@ -191,59 +176,48 @@ export class IcmpHeader {
   adjustChecksumForChange32(oldValue: number, newValue: number): void {
     this.setChecksum(checksumUpdate32(this.checksum, oldValue, newValue));
   }
-  /** adjustChecksumForAddrsChange: a quoted address of `nWords` words changed (ICMPv4: 1). */
-  adjustChecksumForAddrsChange(oldAddr: Int32Array, newAddr: Int32Array, nWords: number): void {
+  protected adjustForAddr(oldAddr: Int32Array, newAddr: Int32Array, nWords: number): void {
     this.setChecksum(checksumUpdateAddr(this.checksum, oldAddr, newAddr, nWords));
   }
 }
 
-export class Icmpv6Header {
-  buf: Uint8Array = EMPTY_BYTES;
-  off = 0;
-  len = 0;
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len < 0 ? 0 : Math.min(len, buf.length - off);
-    return this;
-  }
-
-  check(): number {
-    return this.len < ICMP_HEADER_LEN ? WireStatus.Truncated : WireStatus.Ok;
-  }
-
-  get type(): number {
-    return this.buf[this.off];
-  }
-  get code(): number {
-    return this.buf[this.off + 1];
-  }
-  get checksum(): number {
-    return get16(this.buf, this.off + 2);
-  }
-  get ident(): number {
-    return get16(this.buf, this.off + 4);
-  }
-  get seqNo(): number {
+/** IcmpHeader: ICMPv4; the checksum covers the message only. */
+export class IcmpHeader extends IcmpView {
+  /** next-hop MTU of a "fragmentation needed" message (RFC 1191) */
+  get nextHopMtu(): number {
     return get16(this.buf, this.off + 6);
   }
-  /** MTU of a packet-too-big message; pointer of a parameter problem (int32) */
-  get restOfHeader(): number {
-    return get32(this.buf, this.off + 4);
+  /** pointer of a parameter problem (byte offset into the invoking packet) */
+  get pointer(): number {
+    return this.buf[this.off + 4];
   }
+  /** isError: an error message, quoting the invoking packet (Linux icmp_is_err) */
+  get isError(): boolean {
+    return isIcmpError(this.buf[this.off]);
+  }
+
+  verifyChecksum(): boolean {
+    return foldSum(sumBytes(this.buf, this.off, this.len, 0)) === 0xffff;
+  }
+  fillChecksum(): void {
+    this.setChecksum(0);
+    this.setChecksum(finishChecksum(sumBytes(this.buf, this.off, this.len, 0)));
+  }
+  /** adjustChecksumForAddrsChange: a quoted address of `nWords` words changed (ICMPv4: 1). */
+  adjustChecksumForAddrsChange(oldAddr: Int32Array, newAddr: Int32Array, nWords: number): void {
+    this.adjustForAddr(oldAddr, newAddr, nWords);
+  }
+}
+
+/** Icmpv6Header: ICMPv6; the checksum also covers the IPv6 pseudo header. */
+export class Icmpv6Header extends IcmpView {
+  /** MTU of a packet-too-big message */
   get mtu(): number {
     return get32(this.buf, this.off + 4) >>> 0;
   }
   /** isError: types 1..4 (RFC 4443 §2.1 errors Linux tracks as RELATED) */
   get isError(): boolean {
     return isIcmpv6Error(this.buf[this.off]);
-  }
-  get payloadOff(): number {
-    return this.off + ICMP_HEADER_LEN;
-  }
-  get payloadLen(): number {
-    return this.len - ICMP_HEADER_LEN;
   }
 
   /** verifyChecksum: with pseudoHeaderSumV6(src, dst, 58, len). */
@@ -254,46 +228,9 @@ export class Icmpv6Header {
     this.setChecksum(0);
     this.setChecksum(finishChecksum(sumBytes(this.buf, this.off, this.len, pseudoSum)));
   }
-
-  setType(v: number): void {
-    this.buf[this.off] = v & 0xff;
-  }
-  setCode(v: number): void {
-    this.buf[this.off + 1] = v & 0xff;
-  }
-  setChecksum(v: number): void {
-    put16(this.buf, this.off + 2, v);
-  }
-  setIdent(v: number): void {
-    put16(this.buf, this.off + 4, v);
-  }
-  setSeqNo(v: number): void {
-    put16(this.buf, this.off + 6, v);
-  }
-  setRestOfHeader(v: number): void {
-    put32(this.buf, this.off + 4, v);
-  }
-
-  setIdentWithChecksumUpdate(v: number): void {
-    const old = this.ident;
-    this.setIdent(v);
-    this.setChecksum(checksumUpdate16(this.checksum, old, v & 0xffff));
-  }
-  setTypeCodeWithChecksumUpdate(type: number, code: number): void {
-    const old = get16(this.buf, this.off);
-    this.setType(type);
-    this.setCode(code);
-    this.setChecksum(checksumUpdate16(this.checksum, old, get16(this.buf, this.off)));
-  }
-  adjustChecksumForChange16(oldValue: number, newValue: number): void {
-    this.setChecksum(checksumUpdate16(this.checksum, oldValue, newValue));
-  }
-  adjustChecksumForChange32(oldValue: number, newValue: number): void {
-    this.setChecksum(checksumUpdate32(this.checksum, oldValue, newValue));
-  }
   /** adjustChecksumForAddrChange: a pseudo-header (or quoted) IPv6 address changed. */
   adjustChecksumForAddrChange(oldAddr: Int32Array, newAddr: Int32Array, nWords: number): void {
-    this.setChecksum(checksumUpdateAddr(this.checksum, oldAddr, newAddr, nWords));
+    this.adjustForAddr(oldAddr, newAddr, nWords);
   }
 }
 

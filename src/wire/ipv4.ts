@@ -21,6 +21,7 @@
 import { put16, put32 } from "./bytes.js";
 import { checksumUpdate16, checksumUpdate32, foldSum, internetChecksum, sumBytes } from "./checksum.js";
 import { EMPTY_BYTES, WireStatus } from "./packet-info.js";
+import { TlvOptionIter } from "./tlv.js";
 
 export const IPV4_MIN_HEADER_LEN = 20;
 export const IPV4_MAX_HEADER_LEN = 60;
@@ -262,56 +263,10 @@ export class Ipv4Header {
  * stops the walk. A malformed list stops the walk with `malformed = true` (length byte < 2 or past the
  * end of the options).
  */
-export class Ipv4OptionIter {
-  buf: Uint8Array = EMPTY_BYTES;
-  /** absolute offset of the current option */
-  optOff = 0;
-  /** length of the current option in bytes (1 for NOP) */
-  optLen = 0;
+export class Ipv4OptionIter extends TlvOptionIter {
   /** type byte of the current option */
-  type = 0;
-  malformed = false;
-  private pos = 0;
-  private end = 0;
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.pos = off;
-    this.end = off + Math.max(len, 0);
-    this.optOff = off;
-    this.optLen = 0;
-    this.type = 0;
-    this.malformed = false;
-    return this;
-  }
-
-  next(): boolean {
-    const p = this.pos;
-    if (p >= this.end || this.malformed) return false;
-    const t = this.buf[p];
-    if (t === IPOPT_END) {
-      this.pos = this.end;
-      return false;
-    }
-    this.type = t;
-    this.optOff = p;
-    if (t === IPOPT_NOOP) {
-      this.optLen = 1;
-      this.pos = p + 1;
-      return true;
-    }
-    if (p + 2 > this.end) {
-      this.malformed = true;
-      return false;
-    }
-    const l = this.buf[p + 1];
-    if (l < 2 || p + l > this.end) {
-      this.malformed = true;
-      return false;
-    }
-    this.optLen = l;
-    this.pos = p + l;
-    return true;
+  get type(): number {
+    return this.code;
   }
 }
 

@@ -28,6 +28,7 @@ import {
   sumBytes,
 } from "./checksum.js";
 import { EMPTY_BYTES, WireStatus } from "./packet-info.js";
+import { TlvOptionIter } from "./tlv.js";
 
 export const TCP_MIN_HEADER_LEN = 20;
 export const TCP_MAX_HEADER_LEN = 60;
@@ -252,55 +253,10 @@ export class TcpHeader {
  * NOP is reported (length 1); EOL ends the walk; a length byte below 2 or running past the header ends
  * the walk with `malformed = true` (Linux: "silly options", "don't parse partial options").
  */
-export class TcpOptionIter {
-  buf: Uint8Array = EMPTY_BYTES;
-  kind = 0;
-  /** absolute offset of the option's kind byte */
-  optOff = 0;
-  /** total option length (1 for NOP) */
-  optLen = 0;
-  malformed = false;
-  private pos = 0;
-  private end = 0;
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.pos = off;
-    this.end = off + Math.max(len, 0);
-    this.kind = 0;
-    this.optOff = off;
-    this.optLen = 0;
-    this.malformed = false;
-    return this;
-  }
-
-  next(): boolean {
-    const p = this.pos;
-    if (p >= this.end || this.malformed) return false;
-    const k = this.buf[p];
-    if (k === TCPOPT_EOL) {
-      this.pos = this.end;
-      return false;
-    }
-    this.kind = k;
-    this.optOff = p;
-    if (k === TCPOPT_NOP) {
-      this.optLen = 1;
-      this.pos = p + 1;
-      return true;
-    }
-    if (p + 2 > this.end) {
-      this.malformed = true;
-      return false;
-    }
-    const l = this.buf[p + 1];
-    if (l < 2 || p + l > this.end) {
-      this.malformed = true;
-      return false;
-    }
-    this.optLen = l;
-    this.pos = p + l;
-    return true;
+export class TcpOptionIter extends TlvOptionIter {
+  /** kind byte of the current option */
+  get kind(): number {
+    return this.code;
   }
 
   /** absolute offset of the option's data (after kind and length) */
