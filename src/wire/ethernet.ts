@@ -10,7 +10,8 @@
  * | destination MAC (6) | source MAC (6) | [TPID (2) TCI (2)]* | EtherType (2) | payload ...
  */
 import { get16, put16 } from "./bytes.js";
-import { EMPTY_BYTES, WireStatus } from "./packet-info.js";
+import { HeaderView } from "./header-view.js";
+import { WireStatus } from "./packet-info.js";
 
 export const ETH_HEADER_LEN = 14;
 export const ETH_ALEN = 6;
@@ -33,19 +34,14 @@ export function isVlanTpid(t: number): boolean {
   return t === ETH_P_8021Q || t === ETH_P_8021AD;
 }
 
-export class EthernetFrame {
-  buf: Uint8Array = EMPTY_BYTES;
-  off = 0;
-  len = 0;
+export class EthernetFrame extends HeaderView {
   /** number of VLAN tags (set by check()) */
   tagCount = 0;
   /** absolute offset of the inner EtherType field (set by check()) */
   typeOff = 0;
 
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len < 0 ? 0 : Math.min(len, buf.length - off);
+  override reset(buf: Uint8Array, off: number, len: number): this {
+    super.reset(buf, off, len);
     this.tagCount = 0;
     this.typeOff = off + 12;
     return this;

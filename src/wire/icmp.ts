@@ -22,7 +22,8 @@ import {
   foldSum,
   sumBytes,
 } from "./checksum.js";
-import { EMPTY_BYTES, WireStatus } from "./packet-info.js";
+import { HeaderView } from "./header-view.js";
+import { WireStatus } from "./packet-info.js";
 import { isIcmpError, isIcmpv6Error } from "./parse.js";
 
 export const ICMP_HEADER_LEN = 8;
@@ -89,18 +90,7 @@ export const ICMPV6_EXC_FRAGTIME = 1;
  * identifier and sequence or one 32-bit word) and the checksum updates that do not involve a pseudo
  * header. IcmpHeader and Icmpv6Header add their family's checksum rules and fields.
  */
-abstract class IcmpView {
-  buf: Uint8Array = EMPTY_BYTES;
-  off = 0;
-  len = 0;
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len < 0 ? 0 : Math.min(len, buf.length - off);
-    return this;
-  }
-
+abstract class IcmpView extends HeaderView {
   /** check: the 8-byte header is present (Linux icmp_error reads struct icmphdr). */
   check(): number {
     return this.len < ICMP_HEADER_LEN ? WireStatus.Truncated : WireStatus.Ok;

@@ -20,6 +20,7 @@
 
 import { put16, put32 } from "./bytes.js";
 import { checksumUpdate16, checksumUpdate32, foldSum, internetChecksum, sumBytes } from "./checksum.js";
+import { HeaderView } from "./header-view.js";
 import { EMPTY_BYTES, WireStatus } from "./packet-info.js";
 import { TlvOptionIter } from "./tlv.js";
 
@@ -47,20 +48,7 @@ export function ipv4OptionCopied(type: number): boolean {
   return (type & 0x80) !== 0;
 }
 
-export class Ipv4Header {
-  buf: Uint8Array = EMPTY_BYTES;
-  off = 0;
-  /** bytes available from `off` */
-  len = 0;
-
-  /** reset: view `len` bytes of `buf` from `off`. Returns this. */
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len < 0 ? 0 : Math.min(len, buf.length - off);
-    return this;
-  }
-
+export class Ipv4Header extends HeaderView {
   /**
    * check: the receive checks of Linux's ip_rcv_core (except the checksum, see verifyChecksum):
    * version 4, IHL >= 5, header present, total length within [header, available bytes].

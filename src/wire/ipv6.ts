@@ -15,6 +15,7 @@
  * |              Destination Address (128 bits)                   |   (RFC 8200 §3)
  */
 import { get16, get32, put16, put32, readAddr6, writeAddr6 } from "./bytes.js";
+import { HeaderView } from "./header-view.js";
 import { IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING } from "./ip-protocol.js";
 import { EMPTY_BYTES, WireStatus } from "./packet-info.js";
 
@@ -23,18 +24,7 @@ export const IPV6_FRAG_HEADER_LEN = 8;
 /** minimum link MTU (RFC 8200 §5) */
 export const IPV6_MIN_MTU = 1280;
 
-export class Ipv6Header {
-  buf: Uint8Array = EMPTY_BYTES;
-  off = 0;
-  len = 0;
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len < 0 ? 0 : Math.min(len, buf.length - off);
-    return this;
-  }
-
+export class Ipv6Header extends HeaderView {
   /** check: version 6, fixed header present, payload length within the available bytes (ip6_rcv_core). */
   check(): number {
     if (this.len < IPV6_HEADER_LEN) return WireStatus.Truncated;

@@ -27,7 +27,8 @@ import {
   foldSum,
   sumBytes,
 } from "./checksum.js";
-import { EMPTY_BYTES, WireStatus } from "./packet-info.js";
+import { HeaderView } from "./header-view.js";
+import { WireStatus } from "./packet-info.js";
 import { TlvOptionIter } from "./tlv.js";
 
 export const TCP_MIN_HEADER_LEN = 20;
@@ -56,19 +57,8 @@ export const TCPOPT_FASTOPEN = 34;
 /** RFC 7323 §2.3: "the maximum scale exponent is limited to 14" */
 export const TCP_MAX_WSCALE = 14;
 
-export class TcpHeader {
-  buf: Uint8Array = EMPTY_BYTES;
-  off = 0;
-  /** segment length (header + data) */
-  len = 0;
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len < 0 ? 0 : Math.min(len, buf.length - off);
-    return this;
-  }
-
+/** TcpHeader: `len` is the segment length (header + data). */
+export class TcpHeader extends HeaderView {
   /** check: as Linux tcp_error: 20 bytes present, 20 <= data offset * 4 <= segment length. */
   check(): number {
     if (this.len < TCP_MIN_HEADER_LEN) return WireStatus.Truncated;

@@ -21,21 +21,17 @@ import {
   udpChecksumUpdate32,
   udpChecksumUpdateAddr,
 } from "./checksum.js";
-import { EMPTY_BYTES, WireStatus } from "./packet-info.js";
+import { HeaderView } from "./header-view.js";
+import { WireStatus } from "./packet-info.js";
 
 export const UDP_HEADER_LEN = 8;
 
-export class UdpHeader {
-  buf: Uint8Array = EMPTY_BYTES;
-  off = 0;
-  len = 0;
+export class UdpHeader extends HeaderView {
   /** true: UDP-Lite semantics (the length field is the checksum coverage) */
   lite = false;
 
-  reset(buf: Uint8Array, off: number, len: number, lite = false): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len < 0 ? 0 : Math.min(len, buf.length - off);
+  override reset(buf: Uint8Array, off: number, len: number, lite = false): this {
+    super.reset(buf, off, len);
     this.lite = lite;
     return this;
   }
