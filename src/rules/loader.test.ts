@@ -105,9 +105,9 @@ test("lexer: words as iptables-restore splits them", () => {
   );
 });
 
-test("options: abbreviations, --opt=value, the old '--opt ! value' form, implicit protocol match", () => {
+test("options: abbreviations, --opt=value, '!' after an option is its argument (iptables 1.8.9), implicit protocol match", () => {
   const rs = loadRuleset(
-    `${H}-A INPUT --proto tcp --dport=80 --sport ! 1024 -j ACCEPT\n-A INPUT -p udp -m comment --comment c --dport 53 -j ACCEPT\nCOMMIT\n`,
+    `${H}-A INPUT --proto tcp --dport=80 ! --sport 1024 -j ACCEPT\n-A INPUT -p udp -m comment --comment c --dport 53 -j ACCEPT\nCOMMIT\n`,
   );
   const save = rs.save();
   assert.match(save, /-A INPUT -p tcp -m tcp ! --sport 1024 --dport 80 -j ACCEPT/);
@@ -115,6 +115,14 @@ test("options: abbreviations, --opt=value, the old '--opt ! value' form, implici
   assert.match(save, /-A INPUT -p udp -m comment --comment c -m udp --dport 53 -j ACCEPT/);
   const amb = errOf(`${H}-A INPUT --s 1.1.1.1 -j ACCEPT\nCOMMIT\n`);
   assert.match(amb.reason, /ambiguous/);
+  // the old intrapositioned form is gone: iptables-restore 1.8.9 says exactly these
+  assert.equal(
+    errOf(`${H}-A INPUT -p tcp --sport ! 1024 -j ACCEPT\nCOMMIT\n`).reason,
+    "invalid port/service `!' specified",
+  );
+  assert.equal(errOf(`${H}-A INPUT -i ! eth0 -j ACCEPT\nCOMMIT\n`).reason, "bad argument 'eth0'");
+  // "-i !" names an interface "!", as iptables-save prints it back
+  assert.match(loadRuleset(`${H}-A FORWARD -i ! ! -o lo -j ACCEPT\nCOMMIT\n`).save(), /-A FORWARD -i ! ! -o lo -j ACCEPT/);
 });
 
 test("counters are kept only when asked, and -c sets them", () => {

@@ -382,16 +382,8 @@ class LineParser implements ParseCtx {
       const a = toks[this.toksPos];
       if (a === undefined) this.fail(`option '${this.optTok!.text}' requires an argument`);
       this.toksPos++;
-      // the old "--option ! value" form: iptables 1.8 still accepts it, with a warning
-      if (a.text === "!" && !a.quoted) {
-        if (inv) this.failAt(a, "multiple '!' flags not allowed");
-        inv = true;
-        const b = toks[this.toksPos];
-        if (b === undefined) this.fail(`option '${this.optTok!.text}' requires an argument`);
-        this.toksPos++;
-        this.argTok = b;
-        return b.text;
-      }
+      // iptables 1.8.9 takes a "!" after an option as its argument ("-i !" names an interface "!";
+      // "--dport ! 80": invalid port/service `!'): the old intrapositioned negation is gone
       this.argTok = a;
       return a.text;
     };
