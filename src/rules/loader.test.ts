@@ -122,7 +122,10 @@ test("options: abbreviations, --opt=value, '!' after an option is its argument (
   );
   assert.equal(errOf(`${H}-A INPUT -i ! eth0 -j ACCEPT\nCOMMIT\n`).reason, "bad argument 'eth0'");
   // "-i !" names an interface "!", as iptables-save prints it back
-  assert.match(loadRuleset(`${H}-A FORWARD -i ! ! -o lo -j ACCEPT\nCOMMIT\n`).save(), /-A FORWARD -i ! ! -o lo -j ACCEPT/);
+  assert.match(
+    loadRuleset(`${H}-A FORWARD -i ! ! -o lo -j ACCEPT\nCOMMIT\n`).save(),
+    /-A FORWARD -i ! ! -o lo -j ACCEPT/,
+  );
 });
 
 test("counters are kept only when asked, and -c sets them", () => {
