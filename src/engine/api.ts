@@ -244,6 +244,24 @@ function routesFromSpecs(specs: RouteSpec[]): { v4: NetRoute[]; v6: NetRoute[] }
   return { v4, v6 };
 }
 
+/** flowTuple: a tuple from a description of a flow (protocol name or number, addresses, ports) */
+function flowTuple(
+  flow: { proto: string | number; src: string; sport?: number; dst: string; dport?: number },
+  who: string,
+): Tuple {
+  const t = new Tuple();
+  const fam = parseAddrInto(t.src, flow.src);
+  if (fam === 0 || parseAddrInto(t.dst, flow.dst) !== fam)
+    throw new InputError(`${who}: bad addresses ${flow.src} -> ${flow.dst}`);
+  const protoNum = typeof flow.proto === "number" ? flow.proto : PROTO_NUMBERS[flow.proto.toLowerCase()];
+  if (protoNum === undefined) throw new InputError(`${who}: unknown protocol ${flow.proto}`);
+  t.family = fam;
+  t.proto = protoNum;
+  t.srcPort = flow.sport ?? 0;
+  t.dstPort = flow.dport ?? 0;
+  return t;
+}
+
 /**
  * EmbeddedGateway: a gateway built by createGateway. Not thread-safe; one packet at a time.
  */
@@ -410,16 +428,9 @@ export class EmbeddedGateway {
     flow: { proto: string | number; src: string; sport?: number; dst: string; dport?: number },
     rule: { target: "SNAT" | "DNAT"; to: string; random?: boolean; randomFully?: boolean; persistent?: boolean },
   ): Endpoints {
-    const orig = new Tuple();
-    const fam = parseAddrInto(orig.src, flow.src);
-    if (fam === 0 || parseAddrInto(orig.dst, flow.dst) !== fam)
-      throw new InputError(`queryNat: bad addresses ${flow.src} -> ${flow.dst}`);
-    const protoNum = typeof flow.proto === "number" ? flow.proto : PROTO_NUMBERS[flow.proto.toLowerCase()];
-    if (protoNum === undefined) throw new InputError(`queryNat: unknown protocol ${flow.proto}`);
-    orig.family = fam;
-    orig.proto = protoNum;
-    orig.srcPort = flow.sport ?? 0;
-    orig.dstPort = flow.dport ?? 0;
+    const orig = flowTuple(flow, "queryNat");
+    const fam = orig.family;
+    const protoNum = orig.proto;
     // the range comes from the rules engine's own parser of the target
     const chain = rule.target === "SNAT" ? "POSTROUTING" : "PREROUTING";
     const opt = rule.target === "SNAT" ? "--to-source" : "--to-destination";
@@ -432,6 +443,30 @@ export class EmbeddedGateway {
     const manip = rule.target === "SNAT" ? Manip.Src : Manip.Dst;
     this.instance.nat.queryMapping(orig, target.range, manip, out, new SeededRandom(1));
     return { src: formatAddr(out.src, fam), dst: formatAddr(out.dst, fam), sport: out.srcPort, dport: out.dstPort };
+  }
+
+  /**
+   * deleteConnection: `conntrack -D` by tuple: delete the connection that has `flow` as its original or
+   * its reply tuple (a [DESTROY] event follows). Returns whether there was one.
+   * @throws InputError for a bad description
+   */
+  deleteConnection(flow: { proto: string | number; src: string; sport?: number; dst: string; dport?: number }): boolean {
+    return this.instance.conntrack.deleteTuple(flowTuple(flow, "deleteConnection"));
+  }
+
+  /**
+   * flushConnections: `conntrack -F`, or, given a filter, delete the connections it accepts (the objects
+   * connections(now) gives). Returns how many were deleted.
+   */
+  flushConnections(filter?: (c: Connection) => boolean, now?: number): number {
+    const c = this.instance.conntrack;
+    if (filter === undefined) return c.flush();
+    const at = now ?? this.lastNow;
+    const ids = c.entries(at);
+    const list = this.connections(at);
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) if (filter(list[i]!) && c.kill(ids[i]!)) n++;
+    return n;
   }
 
   /** conntrackStats: `conntrack -S` */

@@ -290,3 +290,50 @@ test("receiveBatch sends exactly what receiveStreaming sends, packet for packet,
   assert.deepEqual(many.conntrack(101), one.conntrack(101));
   assert.equal(many.counters(4), one.counters(4));
 });
+
+test("deleteConnection by either tuple and flushConnections with a filter, with [DESTROY] events", () => {
+  const gw = createGateway({
+    rules: MASQ,
+    interfaces: [
+      { name: "lan0", addresses: ["192.168.1.1/24"] },
+      { name: "wan0", addresses: ["203.0.113.7/24"] },
+    ],
+    routes: [{ dst: "default", via: "203.0.113.1", dev: "wan0" }],
+  });
+  const events: string[] = [];
+  gw.onEvent((l) => events.push(l));
+  for (let i = 0; i < 4; i++) {
+    const q = buildPacket({ src: `192.168.1.${50 + i}`, dst: "198.51.100.53", udp: { sport: 5000 + i, dport: 53 } });
+    gw.receive("lan0", q, 100);
+  }
+  assert.equal(gw.conntrack().length, 4);
+  // the reply tuple (as the server sees the masqueraded flow) names the connection too
+  assert.equal(
+    gw.deleteConnection({ proto: "udp", src: "198.51.100.53", sport: 53, dst: "203.0.113.7", dport: 5000 }),
+    true,
+  );
+  assert.equal(
+    gw.deleteConnection({ proto: 17, src: "192.168.1.51", sport: 5001, dst: "198.51.100.53", dport: 53 }),
+    true,
+  );
+  assert.equal(
+    gw.deleteConnection({ proto: "udp", src: "192.168.1.51", sport: 5001, dst: "198.51.100.53", dport: 53 }),
+    false,
+  );
+  assert.equal(gw.conntrack().length, 2);
+  assert.equal(
+    gw.flushConnections((c) => c.original.src === "192.168.1.52"),
+    1,
+  );
+  assert.deepEqual(
+    gw.connections().map((c) => c.original.src),
+    ["192.168.1.53"],
+  );
+  assert.equal(events.filter((e) => e.startsWith("[DESTROY]")).length, 3);
+  assert.equal(gw.flushConnections(), 1);
+  assert.deepEqual(gw.conntrack(), []);
+  assert.throws(
+    () => gw.deleteConnection({ proto: "nope", src: "1.2.3.4", dst: "1.2.3.5" }),
+    /deleteConnection: unknown protocol nope/,
+  );
+});
