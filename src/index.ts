@@ -26,6 +26,7 @@ export { Tuple } from "./core/tuple.js";
 export type {
   Connection,
   Endpoints,
+  FlowSpec,
   GatewayOptions,
   InterfaceSpec,
   PacketTrace,

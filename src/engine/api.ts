@@ -244,11 +244,20 @@ function routesFromSpecs(specs: RouteSpec[]): { v4: NetRoute[]; v6: NetRoute[] }
   return { v4, v6 };
 }
 
+/**
+ * FlowSpec: a flow as conntrack's tuple has it: protocol name or number, addresses, ports (ICMP: sport is
+ * the identifier, dport type << 8 | code)
+ */
+export interface FlowSpec {
+  proto: string | number;
+  src: string;
+  sport?: number;
+  dst: string;
+  dport?: number;
+}
+
 /** flowTuple: a tuple from a description of a flow (protocol name or number, addresses, ports) */
-function flowTuple(
-  flow: { proto: string | number; src: string; sport?: number; dst: string; dport?: number },
-  who: string,
-): Tuple {
+function flowTuple(flow: FlowSpec, who: string): Tuple {
   const t = new Tuple();
   const fam = parseAddrInto(t.src, flow.src);
   if (fam === 0 || parseAddrInto(t.dst, flow.dst) !== fam)
@@ -425,7 +434,7 @@ export class EmbeddedGateway {
    * @throws InputError for a bad description
    */
   queryNat(
-    flow: { proto: string | number; src: string; sport?: number; dst: string; dport?: number },
+    flow: FlowSpec,
     rule: { target: "SNAT" | "DNAT"; to: string; random?: boolean; randomFully?: boolean; persistent?: boolean },
   ): Endpoints {
     const orig = flowTuple(flow, "queryNat");
@@ -450,7 +459,7 @@ export class EmbeddedGateway {
    * its reply tuple (a [DESTROY] event follows). Returns whether there was one.
    * @throws InputError for a bad description
    */
-  deleteConnection(flow: { proto: string | number; src: string; sport?: number; dst: string; dport?: number }): boolean {
+  deleteConnection(flow: FlowSpec): boolean {
     return this.instance.conntrack.deleteTuple(flowTuple(flow, "deleteConnection"));
   }
 

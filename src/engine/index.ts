@@ -1,7 +1,7 @@
 // ctnat engine: the gateway (hooks, routing, forwarding), its assembly, replay and tracing.
 
 // embedding
-export type { Connection, Endpoints, GatewayOptions, InterfaceSpec, RouteSpec, SentPacket } from "./api.js";
+export type { Connection, Endpoints, FlowSpec, GatewayOptions, InterfaceSpec, RouteSpec, SentPacket } from "./api.js";
 export { createGateway, EmbeddedGateway, formatIpPacket } from "./api.js";
 // assembly from replay inputs
 export type { GatewayConfig } from "./build.js";
