@@ -52,17 +52,15 @@ export class CommentMatch extends Match {
   }
 }
 
-/** MarkMatch: `-m mark [!] --mark value[/mask]` (Linux mark_mt: (skb->mark & mask) == mark). */
-export class MarkMatch extends Match {
-  static readonly extName: string = "mark";
-  readonly name = "mark";
+/** `--mark value[/mask]`, once and required: what the mark and connmark matches share */
+abstract class MarkValueMatch extends Match {
   readonly opts: readonly OptDef[] = [opt("mark", true, true)];
   mark = 0;
   mask = -1;
   inv = false;
   private seen = false;
   parse(_o: string, arg: string, inv: boolean, p: ParseCtx): void {
-    if (this.seen) p.fail('mark: option "--mark" can only be used once');
+    if (this.seen) p.fail(`${this.name}: option "--mark" can only be used once`);
     this.seen = true;
     const [v, m] = parseMarkMask(p, arg);
     this.mark = v | 0;
@@ -70,13 +68,19 @@ export class MarkMatch extends Match {
     this.inv = inv;
   }
   override finalCheck(p: ParseCtx): void {
-    if (!this.seen) p.fail('mark: option "--mark" must be specified');
-  }
-  match(skb: Skb, _env: RuleEnv): boolean {
-    return ((skb.mark & this.mask) === this.mark) !== this.inv;
+    if (!this.seen) p.fail(`${this.name}: option "--mark" must be specified`);
   }
   save(): string {
     return `${this.inv ? " !" : ""} --mark${markMask(this.mark, this.mask)}`;
+  }
+}
+
+/** MarkMatch: `-m mark [!] --mark value[/mask]` (Linux mark_mt: (skb->mark & mask) == mark). */
+export class MarkMatch extends MarkValueMatch {
+  static readonly extName: string = "mark";
+  readonly name = "mark";
+  match(skb: Skb, _env: RuleEnv): boolean {
+    return ((skb.mark & this.mask) === this.mark) !== this.inv;
   }
   print(): string {
     return ` mark match${this.inv ? " !" : ""}${markMask(this.mark, this.mask)}`;
@@ -84,31 +88,12 @@ export class MarkMatch extends Match {
 }
 
 /** ConnmarkMatch: `-m connmark [!] --mark value[/mask]` (no conntrack entry: no match). */
-export class ConnmarkMatch extends Match {
+export class ConnmarkMatch extends MarkValueMatch {
   static readonly extName: string = "connmark";
   readonly name = "connmark";
-  readonly opts: readonly OptDef[] = [opt("mark", true, true)];
-  mark = 0;
-  mask = -1;
-  inv = false;
-  private seen = false;
-  parse(_o: string, arg: string, inv: boolean, p: ParseCtx): void {
-    if (this.seen) p.fail('connmark: option "--mark" can only be used once');
-    this.seen = true;
-    const [v, m] = parseMarkMask(p, arg);
-    this.mark = v | 0;
-    this.mask = m | 0;
-    this.inv = inv;
-  }
-  override finalCheck(p: ParseCtx): void {
-    if (!this.seen) p.fail('connmark: option "--mark" must be specified');
-  }
   match(skb: Skb, env: RuleEnv): boolean {
     if (skb.ct < 0) return false;
     return ((env.ct.mark(skb.ct) & this.mask) === this.mark) !== this.inv;
-  }
-  save(): string {
-    return `${this.inv ? " !" : ""} --mark${markMask(this.mark, this.mask)}`;
   }
   print(): string {
     return ` connmark match ${this.inv ? "!" : ""}${markMask(this.mark, this.mask)}`;
