@@ -432,8 +432,15 @@ export class Gateway {
       return;
     }
     this.hasFragInfo = false;
-    // PREROUTING, priority -400: nf_defrag reassembles for conntrack
-    if (pi.isFragment && this.reasm !== null && (pi.family === 4 ? this.track4 : this.track6) && !this.defrag(skb)) {
+    // PREROUTING, priority -400: nf_defrag reassembles for conntrack: IPv4 fragments, and every IPv6
+    // packet with a fragment header (nf_ct_frag6_gather queues an atomic fragment too, and the packet
+    // goes on without its fragment header)
+    if (
+      (pi.isFragment || pi.fragHdrOff >= 0) &&
+      this.reasm !== null &&
+      (pi.family === 4 ? this.track4 : this.track6) &&
+      !this.defrag(skb)
+    ) {
       return;
     }
     // PREROUTING

@@ -337,3 +337,35 @@ test("deleteConnection by either tuple and flushConnections with a filter, with 
     /deleteConnection: unknown protocol nope/,
   );
 });
+
+test("an IPv6 atomic fragment (offset 0, no M flag) is reassembled by conntrack's defrag and forwarded without its fragment header, as Linux does", () => {
+  const gw = createGateway({
+    rules6: "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -m conntrack --ctstate INVALID -j DROP\nCOMMIT\n",
+    interfaces: [
+      { name: "lan0", addresses: ["fd77:1::1/64"] },
+      { name: "wan0", addresses: ["fd77:2::1/64"] },
+    ],
+  });
+  const whole = buildPacket({
+    src: "fd77:1::2",
+    dst: "fd77:2::2",
+    ttl: 64,
+    udp: { sport: 4000, dport: 9000, payload: "atomic" },
+  });
+  // the same datagram with a fragment header (next header UDP, offset 0, M 0, id 0x301f) after the IPv6 header
+  const atomic = new Uint8Array(whole.length + 8);
+  atomic.set(whole.subarray(0, 40), 0);
+  atomic.set([17, 0, 0, 0, 0, 0, 0x30, 0x1f], 40);
+  atomic.set(whole.subarray(40), 48);
+  atomic[6] = 44;
+  const plen = whole.length - 40 + 8;
+  atomic[4] = plen >> 8;
+  atomic[5] = plen & 255;
+  const out = gw.receive("lan0", atomic, 10);
+  assert.equal(out.length, 1);
+  assert.equal(out[0].packet.length, whole.length, "sent without the fragment header");
+  assert.equal(out[0].packet[6], 17);
+  assert.equal(formatIpPacket(out[0].packet), "IP6 fd77:1::2.4000 > fd77:2::2.9000: UDP, length 6");
+  // the FORWARD policy counted the reassembled packet's length
+  assert.match(gw.counters(6), new RegExp(`:FORWARD ACCEPT \\[1:${whole.length}\\]`));
+});
