@@ -810,7 +810,8 @@ export class Conntrack implements CtView {
    */
   release(skb: Skb): void {
     const ct = skb.ct;
-    if (ct < 0) return;
+    // an attached connection belongs to the packet it was taken from
+    if (ct < 0 || skb.ctAttached) return;
     const store = (ct & CT_V6) !== 0 ? this.v6 : this.v4;
     const slot = ct & 0xffffff;
     const meta = store.rec[slot * store.stride + store.common + W_META];

@@ -50,6 +50,11 @@ export class Skb {
    * targets leave the packet alone
    */
   ctTemplate = false;
+  /**
+   * `ct` is another packet's connection, attached to this packet the gateway made (Linux nf_ct_attach
+   * takes a reference): dropping this packet does not free that connection when it is unconfirmed
+   */
+  ctAttached = false;
 
   /** Prepare for a new packet (the PacketInfo is refilled separately by parsePacket). */
   reset(now: number, inIf: number): void {
@@ -72,5 +77,6 @@ export class Skb {
     this.locallyGenerated = inIf < 0;
     this.ctZone = 0;
     this.ctTemplate = false;
+    this.ctAttached = false;
   }
 }

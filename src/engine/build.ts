@@ -282,6 +282,20 @@ const CONNTRACK_USERS = new Set([
   "NETMAP",
 ]);
 
+/**
+ * sendRedirects: per ifindex, whether Linux would send ICMP redirects out of that interface
+ * (IN_DEV_TX_REDIRECTS: net.ipv4.conf.all.send_redirects or the interface's own, both 1 by default).
+ */
+function sendRedirects(sysctl: Sysctls, ifaces: readonly NetIface[]): Uint8Array {
+  let max = 0;
+  for (const f of ifaces) max = Math.max(max, f.ifindex);
+  const out = new Uint8Array(max + 1);
+  const all = sysctlInt(sysctl, "net.ipv4.conf.all.send_redirects", 1) !== 0;
+  for (const f of ifaces)
+    out[f.ifindex] = all || sysctlInt(sysctl, `net.ipv4.conf.${f.name}.send_redirects`, 1) !== 0 ? 1 : 0;
+  return out;
+}
+
 /** rulesetNeedsConntrack: whether loading this ruleset makes Linux track connections of its family. */
 export function rulesetNeedsConntrack(rs: Ruleset): boolean {
   if (rs.tables[2] != null) return true; // the nat table registers NAT, which needs conntrack
@@ -357,6 +371,7 @@ export function buildGateway(cfg: GatewayConfig): GatewayInstance {
       track4: rulesetNeedsConntrack(rules4),
       track6: rulesetNeedsConntrack(rules6),
       ipForward: fileGiven ? sysctlInt(sysctl, "net.ipv4.ip_forward", 0) !== 0 : true,
+      sendRedirects: sendRedirects(sysctl, cfg.ifaces),
       ip6Forward: fileGiven ? sysctlInt(sysctl, "net.ipv6.conf.all.forwarding", 0) !== 0 : true,
     },
   });

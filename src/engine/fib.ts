@@ -186,6 +186,11 @@ export class Fib {
     return this.rtMtu[family === 4 ? r : this.rt6 + r];
   }
 
+  /** hasGateway: the route goes through a gateway (not a directly connected one) */
+  hasGateway(family: number, r: number): boolean {
+    return this.rtHasGw[family === 4 ? r : this.rt6 + r] !== 0;
+  }
+
   /** nextHop: the route's gateway into `out` (four words), or `dst` when the destination is on-link */
   nextHop(family: number, r: number, dst: Int32Array, out: Int32Array): void {
     const i = family === 4 ? r : this.rt6 + r;

@@ -62,6 +62,10 @@ export interface StackPort {
 /** Observer of a packet's path (tracing). All methods optional in effect: null tracer costs nothing. */
 export interface GatewayTracer {
   packet(skb: Skb, origin: "in" | "local"): void;
+  /** a packet the gateway made goes out while the current one is half way (its trace comes first) */
+  nest?(): void;
+  /** back to the packet that was half way */
+  unnest?(): void;
   hook(skb: Skb, hook: number, table: number, verdict: number): void;
   conntrack(skb: Skb): void;
   route(skb: Skb, what: string): void;
@@ -81,6 +85,8 @@ export interface GatewayOptions {
   reassembler?: Reassembler | null;
   /** first IPv6 fragment identification the gateway uses when it fragments (Linux draws them at random) */
   fragIdSeed?: number;
+  /** per ifindex: ICMP redirects may be sent out of the interface (send_redirects); absent: all may */
+  sendRedirects?: Uint8Array;
 }
 
 const MAX_PACKET = 65535;
@@ -185,6 +191,7 @@ export class Gateway {
   private readonly track6: boolean;
   private readonly ipForward: boolean;
   private readonly ip6Forward: boolean;
+  private readonly sendRedirects: Uint8Array | null;
   private readonly runNatFn: (skb: Skb, hook: number) => number;
   /** true while the queued packets are being sent (a packet made then is queued behind them) */
   private draining = false;
@@ -238,6 +245,7 @@ export class Gateway {
     this.stats.ensure(maxIf);
     this.runNatFn = (skb: Skb, hook: number): number => this.rulesFor(skb).run(Table.Nat, hook, skb);
     this.reasm = parts.options.reassembler ?? null;
+    this.sendRedirects = parts.options.sendRedirects ?? null;
     for (let h = 0; h < 5; h++) {
       for (let t = 0; t < 5; t++) {
         if (this.rules4.active(t, h)) this.activeTables[h] |= 1 << t;
@@ -670,6 +678,13 @@ export class Gateway {
       return;
     }
     decrementTtl(skb);
+    // ip_forward: a packet that leaves through the interface it came in on, from a host on that link
+    // (the route back to it is a direct one through the same interface), draws an ICMP redirect
+    // (__mkroute_input sets IPSKB_DOREDIRECT; ip_rt_send_redirect) before it goes on
+    if (v4 && oif === skb.inIf && (this.sendRedirects === null || this.sendRedirects[oif] === 1)) {
+      const back = fib.lookup4(pi.src[0]);
+      if (back >= 0 && fib.oif(4, back) === oif && !fib.hasGateway(4, back)) this.redirect(skb);
+    }
     // FORWARD
     const act = this.activeTables[(v4 ? 0 : 5) + Hook.Forward];
     if (act !== 0) {
@@ -777,6 +792,30 @@ export class Gateway {
     this.drop(skb, fate);
   }
 
+  /**
+   * redirect: Linux ip_rt_send_redirect -> icmp_send(ICMP_REDIRECT, host, next hop): the redirect is
+   * built from the packet as it is now (TTL decremented) and sent at once, ahead of the packet, which
+   * then goes on through FORWARD. It is attached to the packet's connection (RELATED), so nat OUTPUT
+   * drops it while that connection's NAT is not done or when it has NAT (nf_nat_icmp_reply_translation).
+   */
+  private redirect(skb: Skb): void {
+    const p = this.reserve(skb.now);
+    if (p === null) return;
+    p.len = this.stack.icmpError(skb, IcmpKind.Redirect, skb.nextHop[0], p.buf);
+    if (!this.built(p, skb)) return;
+    if (this.draining) return;
+    // ip_local_out from inside ip_forward: the current packet waits
+    const hasFragInfo = this.hasFragInfo;
+    const curMtu = this.curMtu;
+    const tracer = this.tracer;
+    if (tracer?.nest !== undefined) tracer.nest();
+    this.drain();
+    if (tracer?.unnest !== undefined) tracer.unnest();
+    this.skb = skb;
+    this.hasFragInfo = hasFragInfo;
+    this.curMtu = curMtu;
+  }
+
   /** REJECT target: build the reply now (from the packet as the rule saw it), send it after. */
   rejectCurrent(skb: Skb, withType: number): void {
     const p = this.reserve(skb.now);
@@ -849,6 +888,7 @@ export class Gateway {
     if (p.ct >= 0) {
       skb.ct = p.ct;
       skb.ctInfo = p.ctInfo;
+      skb.ctAttached = true;
     }
     const v4 = skb.pi.family === 4;
     const rules = v4 ? this.rules4 : this.rules6;

@@ -104,6 +104,25 @@ export class PathTracer implements GatewayTracer, RuleTracer {
 
   // ---- GatewayTracer --------------------------------------------------------------------------
 
+  /** traces put aside while a packet the gateway made goes out first (nest / unnest) */
+  private readonly nested: { cur: PacketTrace | null; natBefore: string; newConn: boolean; pending: TraceStep[] }[] =
+    [];
+
+  nest(): void {
+    this.nested.push({ cur: this.cur, natBefore: this.natBefore, newConn: this.newConn, pending: this.pending });
+    this.cur = null;
+    this.pending = [];
+  }
+
+  unnest(): void {
+    const s = this.nested.pop();
+    if (s === undefined) return;
+    this.cur = s.cur;
+    this.natBefore = s.natBefore;
+    this.newConn = s.newConn;
+    this.pending = s.pending;
+  }
+
   packet(skb: Skb, origin: "in" | "local"): void {
     if (origin === "in") this.packetNo++;
     this.cur = {

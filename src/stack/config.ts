@@ -64,6 +64,14 @@ export class StackConfig {
   /** net.ipv4.route.error_cost / error_burst (jiffies): the limiter of unreachable-route errors */
   rtErrorCost = DEFAULT_HZ;
   rtErrorBurst = 5 * DEFAULT_HZ;
+  /**
+   * net.ipv4.route.redirect_load / redirect_number / redirect_silence (jiffies): ip_rt_send_redirect
+   * sends a host a redirect, then waits redirect_load << n before the next, stops after redirect_number,
+   * and starts over after redirect_silence without redirects (defaults HZ/50, 9, (HZ/50) << 10)
+   */
+  redirectLoad = DEFAULT_HZ / 50;
+  redirectNumber = 9;
+  redirectSilence = (DEFAULT_HZ / 50) * 1024;
 
   // ---- IPv6 -------------------------------------------------------------------------------------
   /** net.ipv6.conf.*.hop_limit: hop limit when the route has no hoplimit metric */
@@ -168,7 +176,8 @@ function intSysctl(s: ReadonlyMap<string, string>, key: string, dflt: number, fi
  * stackConfigFromSysctls: a StackConfig from `sysctl -a` values (keys with dots). Keys read:
  * net.ipv4.ip_default_ttl, icmp_ratelimit (ms), icmp_ratemask, icmp_msgs_per_sec, icmp_msgs_burst,
  * icmp_echo_ignore_all, icmp_echo_ignore_broadcasts, icmp_errors_use_inbound_ifaddr,
- * net.ipv4.route.error_cost / error_burst (jiffies), net.ipv6.conf.all.hop_limit,
+ * net.ipv4.route.error_cost / error_burst and redirect_load / redirect_number / redirect_silence
+ * (jiffies), net.ipv6.conf.all.hop_limit,
  * net.ipv6.icmp.ratelimit (ms), ratemask, echo_ignore_all, echo_ignore_multicast,
  * net.ipv6.flowlabel_reflect, net.ipv6.auto_flowlabels. Absent keys keep Linux's defaults.
  * @throws InputError for a value that is not a number (or a bad ratemask list).
@@ -186,6 +195,9 @@ export function stackConfigFromSysctls(s: ReadonlyMap<string, string>, hz = DEFA
   c.icmpErrorsUseInboundIfaddr = intSysctl(s, "net.ipv4.icmp_errors_use_inbound_ifaddr", 0, file) !== 0;
   c.rtErrorCost = intSysctl(s, "net.ipv4.route.error_cost", hz, file);
   c.rtErrorBurst = intSysctl(s, "net.ipv4.route.error_burst", 5 * hz, file);
+  c.redirectLoad = intSysctl(s, "net.ipv4.route.redirect_load", Math.floor(hz / 50), file);
+  c.redirectNumber = intSysctl(s, "net.ipv4.route.redirect_number", 9, file);
+  c.redirectSilence = intSysctl(s, "net.ipv4.route.redirect_silence", Math.floor(hz / 50) * 1024, file);
   c.ip6HopLimit = intSysctl(s, "net.ipv6.conf.all.hop_limit", 64, file);
   c.icmp6Ratelimit = msecsToJiffies(intSysctl(s, "net.ipv6.icmp.ratelimit", 100, file), hz);
   const mask = s.get("net.ipv6.icmp.ratemask");

@@ -85,6 +85,32 @@ describe("StackConfig from sysctls", () => {
 });
 
 describe("IcmpLimiter", () => {
+  test("redirects: the n-th waits redirect_load << n, at most redirect_number, then silence starts over and clears the ICMP tokens", () => {
+    const l = new IcmpLimiter(250, 1000, 50);
+    const load = 5;
+    const silence = 5 * 1024;
+    const p = l.peer4(0x0a4d010a, 10_000);
+    const sent: number[] = [];
+    // a packet every 25 jiffies (100 ms at HZ 250) for 20 s
+    for (let t = 10_000; t < 15_000; t += 25) {
+      if (l.redirectAllow(p, t, load, 9, silence)) {
+        l.redirectSent(p, t);
+        sent.push(t - 10_000);
+      }
+    }
+    // the first at once, each next more than 10, 20, 40 ... 1280 jiffies after the previous: 9 in all
+    assert.deepEqual(sent, [0, 25, 50, 100, 200, 375, 700, 1350, 2650]);
+    // every refused packet moved the peer's last-use time (the last at 4975): no silence yet at 4975 + silence
+    assert.equal(l.redirectAllow(p, 14_975 + silence, load, 9, silence), false);
+    // after redirect_silence without packets the peer starts over; a redirect sent now leaves it no
+    // ICMP error tokens (they share the peer's last-use time)
+    const t2 = 14_975 + 2 * silence + 1;
+    assert.equal(l.redirectAllow(p, t2, load, 9, silence), true);
+    l.redirectSent(p, t2);
+    assert.equal(l.xrlimAllow(4, p, 250, t2), false);
+    assert.equal(l.xrlimAllow(4, p, 250, t2 + 250), true);
+  });
+
   test("global: starts full, refills only after HZ/50, capped at the burst, allows once per refill", () => {
     const l = new IcmpLimiter(250, 1000, 50);
     let n = 0;

@@ -29,6 +29,8 @@ class PeerTable {
   private state: Uint8Array;
   tokens: Float64Array;
   last: Float64Array;
+  /** redirects sent to the peer since its last silence (inet_peer n_redirects) */
+  nRedirects: Int32Array;
   private count = 0;
   private mask: number;
 
@@ -39,6 +41,7 @@ class PeerTable {
     this.state = new Uint8Array(n);
     this.tokens = new Float64Array(n);
     this.last = new Float64Array(n);
+    this.nRedirects = new Int32Array(n);
     this.mask = n - 1;
   }
 
@@ -76,6 +79,7 @@ class PeerTable {
     this.state[i] = USED;
     this.tokens[i] = 0;
     this.last[i] = nowJ - 60 * hz;
+    this.nRedirects[i] = 0;
     this.count++;
     return i;
   }
@@ -86,6 +90,7 @@ class PeerTable {
     const oldState = this.state;
     const oldTokens = this.tokens;
     const oldLast = this.last;
+    const oldRedirects = this.nRedirects;
     let live = 0;
     for (let i = 0; i < oldState.length; i++) if (oldState[i] === USED && nowJ - oldLast[i] < 60 * hz) live++;
     let n = oldState.length;
@@ -95,6 +100,7 @@ class PeerTable {
     this.state = new Uint8Array(n);
     this.tokens = new Float64Array(n);
     this.last = new Float64Array(n);
+    this.nRedirects = new Int32Array(n);
     this.mask = n - 1;
     this.count = 0;
     for (let j = 0; j < oldState.length; j++) {
@@ -110,6 +116,7 @@ class PeerTable {
       this.state[i] = USED;
       this.tokens[i] = oldTokens[j];
       this.last[i] = oldLast[j];
+      this.nRedirects[i] = oldRedirects[j];
       this.count++;
     }
   }
@@ -188,6 +195,34 @@ export class IcmpLimiter {
     }
     t.tokens[p] = token;
     return rc;
+  }
+
+  /**
+   * redirectAllow: the checks of Linux ip_rt_send_redirect for IPv4 peer slot `p` at jiffy `nowJ`: after
+   * `silence` jiffies without a redirect the peer starts over (its ICMP tokens too: they share the
+   * peer); after `number` redirects nothing more is sent (and the silence restarts); otherwise the n-th
+   * redirect waits `load << n` jiffies after the previous one. When this is true the caller sends the
+   * redirect and then calls redirectSent.
+   */
+  redirectAllow(p: number, nowJ: number, load: number, number: number, silence: number): boolean {
+    const t = this.peers4;
+    if (nowJ > t.last[p] + silence) {
+      t.tokens[p] = 0;
+      t.nRedirects[p] = 0;
+    }
+    const n = t.nRedirects[p];
+    if (n >= number) {
+      t.last[p] = nowJ;
+      return false;
+    }
+    return n === 0 || nowJ > t.last[p] + load * 2 ** n;
+  }
+
+  /** redirectSent: a redirect went to IPv4 peer slot `p` at jiffy `nowJ`. */
+  redirectSent(p: number, nowJ: number): void {
+    const t = this.peers4;
+    t.last[p] = nowJ;
+    t.nRedirects[p]++;
   }
 
   /** routeErrorAllow: the token step of Linux ip_error for IPv4 peer slot `p`. */

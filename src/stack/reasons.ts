@@ -47,6 +47,8 @@ export const StackReason = {
   NotIp: 20,
   /** the forwarding path would have dropped the packet first (Linux: forwarding disabled...) */
   Disabled: 21,
+  /** an ICMP redirect held back (ip_rt_send_redirect: route.redirect_load backoff, redirect_number) */
+  RateLimitRedirect: 22,
 } as const;
 export type StackReason = (typeof StackReason)[keyof typeof StackReason];
 
@@ -74,4 +76,5 @@ export const STACK_REASON_NAMES: readonly string[] = [
   "buffer-too-small",
   "not-ip",
   "disabled",
+  "ratelimit-redirect",
 ];

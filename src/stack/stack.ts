@@ -90,11 +90,18 @@ export const StackIcmpKind = {
   BeyondScope: 5,
   /** IPv4 only: a malformed IP option (parameter problem, code 0; info = pointer) */
   ParamProblem: 6,
+  /**
+   * IPv4 only: ICMP redirect (host) for a packet forwarded back out of the interface it came in on,
+   * through ip_rt_send_redirect's backoff; info = the better next hop
+   */
+  Redirect: 7,
 } as const;
 
 // ICMP types and codes (RFC 792, RFC 4443)
 const ICMP_ECHOREPLY = 0;
 const ICMP_DEST_UNREACH = 3;
+const ICMP_REDIRECT = 5;
+const ICMP_REDIR_HOST = 1;
 const ICMP_ECHO = 8;
 const ICMP_TIME_EXCEEDED = 11;
 const ICMP_PARAMETERPROB = 12;
@@ -235,6 +242,8 @@ export class Stack {
           return this.routeError4(ctx, out, 13);
         case StackIcmpKind.ParamProblem:
           return this.icmpSend4(ctx, out, ICMP_PARAMETERPROB, 0, (info & 0xff) << 24, -1);
+        case StackIcmpKind.Redirect:
+          return this.redirect4(ctx, out, info);
         default:
           return this.fail(StackReason.Unsupported);
       }
@@ -450,6 +459,24 @@ export class Stack {
   /** maskAllow6: icmpv6_mask_allow. */
   private maskAllow6(type: number): boolean {
     return (this.config.icmp6Ratemask[type >> 3] & (1 << (type & 7))) === 0;
+  }
+
+  /**
+   * redirect4: Linux ip_rt_send_redirect: the per-source backoff (route.redirect_*), then icmp_send of
+   * an ICMP redirect for the host (code 1) naming `gateway`. The peer's state moves on whether or not
+   * icmp_send then sends anything.
+   */
+  private redirect4(ctx: PacketContext, out: Uint8Array, gateway: number): number {
+    const cfg = this.config;
+    const lim = this.limiter;
+    const nowJ = this.jiffies(ctx.now);
+    const p = lim.peer4(ctx.pi.src[0], nowJ);
+    if (!lim.redirectAllow(p, nowJ, cfg.redirectLoad, cfg.redirectNumber, cfg.redirectSilence)) {
+      return this.fail(StackReason.RateLimitRedirect);
+    }
+    const n = this.icmpSend4(ctx, out, ICMP_REDIRECT, ICMP_REDIR_HOST, gateway, -1);
+    lim.redirectSent(p, nowJ);
+    return n;
   }
 
   /** routeError4: Linux ip_error (an unreachable, prohibit or missing route) with its own limiter. */
