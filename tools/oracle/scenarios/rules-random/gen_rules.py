@@ -101,12 +101,17 @@ def rule(chain, allowed_jumps):
     if "tcp-reset" in t and not any("-p tcp" in p and not p.startswith("! ") for p in parts):
         parts.insert(0, "-p tcp")
     # one protocol per rule: a later part that names a protocol is left out
-    seen, out = False, []
+    seen, flags, out = False, set(), []
     for p in parts:
         if "-p " in p:
             if seen:
                 continue
             seen = True
+        flag = p.replace("! ", "").split(" ")[0]
+        if flag in ("-s", "-d", "-i", "-o"):
+            if flag in flags:
+                continue
+            flags.add(flag)
         out.append(p)
     return f"-A {chain} " + " ".join(out) + (" " + t if t else "")
 
