@@ -75,5 +75,30 @@ class TcpFlow:
         return self.w.from_wan(pkt, wait)
 
 
+class TcpSide:
+    """One end of a scripted TCP connection: the next sequence number it sends, and its window scale."""
+
+    def __init__(self, isn, wscale=None):
+        self.nxt = isn
+        self.wscale = wscale
+
+    def advance(self, seq, flags, data, forwarded):
+        """After a segment of this side: move on when it was the next in order and got through."""
+        if forwarded is not None and seq == self.nxt:
+            self.nxt = (self.nxt + len(data) + (1 if ("S" in flags or "F" in flags) else 0)) % 2**32
+
+
+def syn_options(wscale, sack, ts, tsval):
+    """TCP options of a SYN: MSS 1460, then SACK permitted, timestamps and window scale when asked."""
+    o = [("MSS", 1460)]
+    if sack:
+        o.append(("SAckOK", b""))
+    if ts:
+        o.append(("Timestamp", (tsval, 0)))
+    if wscale is not None:
+        o.append(("WScale", wscale))
+    return o
+
+
 def show(label, frame):
     log(label, "->", frame.summary() if frame is not None else "(nothing)")

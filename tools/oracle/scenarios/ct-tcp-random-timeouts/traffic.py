@@ -3,7 +3,7 @@ import random
 import time
 
 from oracle import done
-from scripted import TcpFlow, Wire, show
+from scripted import TcpFlow, TcpSide, Wire, show
 
 rng = random.Random(424242)
 w = Wire()
@@ -11,16 +11,11 @@ w = Wire()
 FLAGS = ["A"] * 5 + ["PA"] * 6 + ["FA", "FA", "R", "RA", "S", "SA"]
 
 
-class Side:
-    def __init__(self, isn):
-        self.nxt = isn
-
-
 flows = []
 for i in range(6):
     f = TcpFlow(w, 54000 + i, 7000 + (i % 2))
-    c = Side(rng.randrange(1, 2**32))
-    s = Side(rng.randrange(1, 2**32))
+    c = TcpSide(rng.randrange(1, 2**32))
+    s = TcpSide(rng.randrange(1, 2**32))
     o = [("MSS", 1460), ("SAckOK", b""), ("WScale", 7)]
     show(f"{i} SYN", f.c("S", c.nxt, 0, win=64240, options=o))
     c.nxt = (c.nxt + 1) % 2**32
@@ -57,6 +52,5 @@ for k in range(180):
     send = f.c if from_client else f.s
     got = send(flags, seq, ack, data=data, win=rng.choice([0, 502, 1024, 65535]), options=opt, wait=0.12)
     show(f"{k} {'c' if from_client else 's'} {flags} +{len(data)}", got)
-    if got is not None and seq == me.nxt:
-        me.nxt = (me.nxt + len(data) + (1 if ("S" in flags or "F" in flags) else 0)) % 2**32
+    me.advance(seq, flags, data, got)
 done()

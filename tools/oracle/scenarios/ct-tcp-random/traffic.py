@@ -2,30 +2,12 @@
 import random
 
 from oracle import done
-from scripted import TcpFlow, Wire, show
+from scripted import TcpFlow, TcpSide, Wire, show, syn_options
 
 rng = random.Random(20261125)
 w = Wire()
 
 FLAGS = ["A", "A", "A", "PA", "PA", "PA", "FA", "R", "RA", "S", "SA", "F", "", "SF", "FPU"]
-
-
-class Side:
-    def __init__(self, isn, wscale):
-        self.nxt = isn  # next sequence number this side sends
-        self.wscale = wscale
-        self.acked = isn  # highest of its numbers the peer has acknowledged
-
-
-def opts(wscale, sack, ts, tsval):
-    o = [("MSS", 1460)]
-    if sack:
-        o.append(("SAckOK", b""))
-    if ts:
-        o.append(("Timestamp", (tsval, 0)))
-    if wscale is not None:
-        o.append(("WScale", wscale))
-    return o
 
 
 flows = []
@@ -35,11 +17,11 @@ for i in range(8):
     sw = rng.choice([None, 0, 7, 9]) if cw is not None else None
     sack = rng.random() < 0.5
     ts = rng.random() < 0.5
-    c = Side(rng.randrange(1, 2**32), cw)
-    s = Side(rng.randrange(1, 2**32), sw)
-    show(f"{i} SYN", f.c("S", c.nxt, 0, win=64240, options=opts(cw, sack, ts, 1000 + i)))
+    c = TcpSide(rng.randrange(1, 2**32), cw)
+    s = TcpSide(rng.randrange(1, 2**32), sw)
+    show(f"{i} SYN", f.c("S", c.nxt, 0, win=64240, options=syn_options(cw, sack, ts, 1000 + i)))
     c.nxt = (c.nxt + 1) % 2**32
-    show(f"{i} SYN/ACK", f.s("SA", s.nxt, c.nxt, win=65160, options=opts(sw, sack, ts, 5000 + i)))
+    show(f"{i} SYN/ACK", f.s("SA", s.nxt, c.nxt, win=65160, options=syn_options(sw, sack, ts, 5000 + i)))
     s.nxt = (s.nxt + 1) % 2**32
     if rng.random() < 0.8:
         show(f"{i} ACK", f.c("A", c.nxt, s.nxt, win=502))
@@ -83,6 +65,5 @@ for k in range(320):
     send = f.c if from_client else f.s
     got = send(flags, seq, ack, data=data, win=win, wait=0.15)
     show(f"{k} {'c' if from_client else 's'} {flags or '-'} +{len(data)}", got)
-    if got is not None and seq == me.nxt:
-        me.nxt = (me.nxt + len(data) + (1 if ("S" in flags or "F" in flags) else 0)) % 2**32
+    me.advance(seq, flags, data, got)
 done()

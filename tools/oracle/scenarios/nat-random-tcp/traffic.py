@@ -2,22 +2,17 @@
 import random
 
 from oracle import GW_WAN4, LAN4, WAN4, done
-from scripted import TCP, IP, TcpFlow, Wire, show
+from scripted import IP, TCP, TcpFlow, TcpSide, Wire, show
 
 rng = random.Random(2323)
 w = Wire()
 FLAGS = ["A", "A", "PA", "PA", "FA", "R", "RA", "S", "SA", ""]
 
 
-class Side:
-    def __init__(self, isn):
-        self.nxt = isn
-
-
 out_flows = []
 for i in range(5):
     f = TcpFlow(w, 51000 + i, rng.choice([80, 443, 8443]))
-    c, s = Side(rng.randrange(1, 2**32)), Side(rng.randrange(1, 2**32))
+    c, s = TcpSide(rng.randrange(1, 2**32)), TcpSide(rng.randrange(1, 2**32))
     show(f"o{i} SYN", f.c("S", c.nxt, 0, options=[("MSS", 1460), ("WScale", 7)]))
     c.nxt = (c.nxt + 1) % 2**32
     show(f"o{i} SYN/ACK", f.s("SA", s.nxt, c.nxt, options=[("MSS", 1460), ("WScale", 7)]))
@@ -38,8 +33,7 @@ for k in range(160):
         data = b"" if flags in ("S", "SA", "R", "RA") else b"d" * rng.choice([0, 10, 500])
         got = (f.c if from_client else f.s)(flags, seq, ack, data=data, win=rng.choice([0, 502, 65535]), wait=0.12)
         show(f"{k} {'c' if from_client else 's'} {flags or '-'} +{len(data)}", got)
-        if got is not None and seq == me.nxt:
-            me.nxt = (me.nxt + len(data) + (1 if ("S" in flags or "F" in flags) else 0)) % 2**32
+        me.advance(seq, flags, data, got)
     elif r < 0.8:
         # inbound: the port forward, the redirect, closed ports
         dport = rng.choice([8080, 8080, 2222, 22, 25])
